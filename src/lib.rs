@@ -1,0 +1,7 @@
+//! fnstress: invoke a serverless function (or any HTTP endpoint) from many OS-thread workers
+//! and report every outcome. The binary is a thin shell over this library so that tests,
+//! benchmarks and fuzz targets can reach the same code.
+
+pub mod error;
+pub mod gateway;
+pub mod messages;
