@@ -2,6 +2,17 @@
 //! and report every outcome. The binary is a thin shell over this library so that tests,
 //! benchmarks and fuzz targets can reach the same code.
 
+pub mod collector;
+pub mod config;
+pub mod duration;
+pub mod engine;
 pub mod error;
 pub mod gateway;
 pub mod messages;
+pub mod options;
+pub mod outcome;
+pub mod payload;
+pub mod report;
+pub mod run;
+pub mod stats;
+pub mod target;

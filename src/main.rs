@@ -1,7 +1,7 @@
 //! Subcommand dispatch and the mapping of errors to exit codes.
 
 use fnstress::error::exit;
-use fnstress::{gateway, messages};
+use fnstress::{gateway, messages, run};
 
 const HELP: &str = "\
 fnstress: stress-test serverless functions and HTTP endpoints
@@ -20,6 +20,7 @@ fn main() {
     let mut args = pico_args::Arguments::from_env();
     let command = args.subcommand().unwrap_or(None);
     let result = match command.as_deref() {
+        Some("run") => run::main(args),
         Some("serve") => gateway::main(args),
         Some("-h") | Some("--help") | Some("help") | None => {
             print!("{HELP}");

@@ -1,0 +1,555 @@
+//! `RunConfig`: the validated settings of one `fnstress run`, built from defaults, then a
+//! `--config` file, then a `-d/--data` event, then flags. Every check names the flag or key
+//! it failed on and says what is accepted.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::Method;
+use serde_json::{json, Map, Value};
+
+use crate::duration;
+use crate::error::Result;
+use crate::options::{type_name, ArgKind, Layers, Origin, Setting, Spec};
+use crate::payload::{Workload, DEFAULT_OPS};
+use crate::target::{Route, Target};
+
+const fn opt(key: &'static str, flag: &'static str, short: Option<&'static str>) -> Spec {
+    Spec {
+        key,
+        flag,
+        short,
+        kind: ArgKind::Value,
+        in_json: true,
+    }
+}
+
+const fn switch(key: &'static str, flag: &'static str, short: Option<&'static str>) -> Spec {
+    Spec {
+        key,
+        flag,
+        short,
+        kind: ArgKind::Switch,
+        in_json: true,
+    }
+}
+
+/// Every option of `fnstress run`; the JSON key is the flag in snake_case.
+pub const RUN_SPECS: &[Spec] = &[
+    opt("gateway", "--gateway", None),
+    opt("route", "--route", None),
+    opt("url", "--url", None),
+    opt("target_function", "--target", Some("-t")),
+    opt("concurrency", "--concurrency", Some("-c")),
+    opt("duration", "--duration", Some("-z")),
+    opt("requests", "--requests", Some("-n")),
+    opt("timeout", "--timeout", None),
+    opt("connect_timeout", "--connect-timeout", None),
+    opt("grace", "--grace", None),
+    opt("method", "--method", Some("-m")),
+    Spec {
+        key: "headers",
+        flag: "--header",
+        short: Some("-H"),
+        kind: ArgKind::Repeat,
+        in_json: true,
+    },
+    opt("api_key", "--api-key", None),
+    opt("body", "--body", None),
+    opt("body_file", "--body-file", None),
+    opt("ops", "--ops", None),
+    opt("payloads", "--payloads", None),
+    opt("seed", "--seed", None),
+    switch("no_preflight", "--no-preflight", None),
+    opt("json", "--json", None),
+    opt("output", "--output", Some("-o")),
+    switch("quiet", "--quiet", Some("-q")),
+];
+
+/// Default gateway of `--gateway`.
+pub const DEFAULT_GATEWAY: &str = "http://127.0.0.1:8080";
+/// Default function of `-t/--target`.
+pub const DEFAULT_TARGET: &str = "custom-metrics";
+
+/// Where the report goes on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Human-readable text.
+    Text,
+    /// The JSON report.
+    Json,
+}
+
+/// The validated settings of one run.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Endpoint and method.
+    pub target: Target,
+    /// Number of workers.
+    pub concurrency: usize,
+    /// Deadline after the start; `None` when only a request budget ends the run.
+    pub duration: Option<Duration>,
+    /// Exact number of invocations across all workers.
+    pub requests: Option<u64>,
+    /// Per-invocation limit (connect, send and the whole answer).
+    pub timeout: Duration,
+    /// Limit for setting up a connection.
+    pub connect_timeout: Duration,
+    /// How long in-flight invocations may finish after the stop.
+    pub grace: Duration,
+    /// Extra request headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// Sent as `X-API-Key`; never printed.
+    pub api_key: Option<String>,
+    /// What each invocation sends.
+    pub workload: Workload,
+    /// Seed of the workers' generators (drawn at random unless given).
+    pub seed: u64,
+    /// Check the TCP connection before the start.
+    pub preflight: bool,
+    /// `--json FILE`.
+    pub json_path: Option<PathBuf>,
+    /// Report format on stdout.
+    pub output: OutputFormat,
+    /// No progress or notices on stderr.
+    pub quiet: bool,
+}
+
+impl RunConfig {
+    /// Validates the layered settings into a config.
+    pub fn from_layers(layers: &Layers) -> Result<RunConfig> {
+        let concurrency = get_u64(layers, "concurrency", 1, 100_000)?.unwrap_or(5) as usize;
+        let requests = get_u64(layers, "requests", 1, 1_000_000_000_000)?;
+        let duration = get_duration(layers, "duration")?;
+        if let (Some(s), Some(d)) = (layers.get("duration"), duration) {
+            if d.is_zero() {
+                return Err(s.error("must be more than 0; write e.g. 30s or 2m"));
+            }
+        }
+        // A request budget alone runs until it is spent, as hey and oha do with -n.
+        let duration = match (duration, requests) {
+            (Some(d), _) => Some(d),
+            (None, Some(_)) => None,
+            (None, None) => Some(Duration::from_secs(60)),
+        };
+        let timeout = positive(layers, "timeout")?.unwrap_or(Duration::from_secs(30));
+        let connect_timeout =
+            positive(layers, "connect_timeout")?.unwrap_or(Duration::from_secs(10));
+        let grace = get_duration(layers, "grace")?.unwrap_or(Duration::from_secs(5));
+
+        Ok(RunConfig {
+            target: build_target(layers)?,
+            concurrency,
+            duration,
+            requests,
+            timeout,
+            connect_timeout,
+            grace,
+            headers: get_headers(layers)?,
+            api_key: get_string(layers, "api_key")?.filter(|k| !k.is_empty()),
+            workload: build_workload(layers)?,
+            seed: get_u64(layers, "seed", 0, u64::MAX)?.unwrap_or_else(rand::random),
+            preflight: !get_bool(layers, "no_preflight")?.unwrap_or(false),
+            json_path: get_string(layers, "json")?.map(PathBuf::from),
+            output: get_output(layers)?,
+            quiet: get_bool(layers, "quiet")?.unwrap_or(false),
+        })
+    }
+
+    /// The configuration as reports show it, with every secret replaced.
+    pub fn redacted_json(&self) -> Value {
+        let headers: Map<String, Value> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(redact_header(k, v))))
+            .collect();
+        json!({
+            "target_function": self.target.function,
+            "route": self.target.route.label(),
+            "url": self.target.url,
+            "method": self.target.method.as_str(),
+            "concurrency": self.concurrency,
+            "duration_s": self.duration.map(|d| d.as_secs_f64()),
+            "requests": self.requests,
+            "timeout_s": self.timeout.as_secs_f64(),
+            "connect_timeout_s": self.connect_timeout.as_secs_f64(),
+            "grace_s": self.grace.as_secs_f64(),
+            "headers": headers,
+            "api_key": self.api_key.as_ref().map(|_| REDACTED),
+            "workload": self.workload.source,
+            "operations": self.workload.operations,
+            "seed": self.seed,
+        })
+    }
+}
+
+/// What replaces a secret in every output.
+pub const REDACTED: &str = "[redacted]";
+
+/// Header names whose values are secrets.
+pub fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "authorization",
+        "cookie",
+        "token",
+        "secret",
+        "key",
+        "password",
+        "credential",
+        "session",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+fn redact_header(name: &str, value: &str) -> String {
+    if is_secret_header(name) {
+        REDACTED.into()
+    } else {
+        value.into()
+    }
+}
+
+fn build_target(layers: &Layers) -> Result<Target> {
+    let function = get_string(layers, "target_function")?.unwrap_or(DEFAULT_TARGET.into());
+    if function.is_empty() || function.chars().any(char::is_control) {
+        let s = layers.get("target_function").expect("set when empty");
+        return Err(s.error("the function name must be non-empty printable text"));
+    }
+    let method = match layers.get("method") {
+        None => Method::POST,
+        Some(s) => {
+            let text = expect_str(s)?.to_ascii_uppercase();
+            Method::from_bytes(text.as_bytes())
+                .ok()
+                .filter(|_| text.bytes().all(|b| b.is_ascii_alphabetic()))
+                .ok_or_else(|| s.error(format!("'{text}' is not an HTTP method; use e.g. POST")))?
+        }
+    };
+    if let Some(url) = layers.get("url") {
+        for clash in ["gateway", "route"] {
+            if let Some(other) = layers.get(clash) {
+                return Err(url.error(format!(
+                    "cannot be combined with {}; --url names the whole endpoint",
+                    other.name()
+                )));
+            }
+        }
+        return Target::new(&function, expect_str(url)?, Route::Url, method, &url.name());
+    }
+    let route = match layers.get("route") {
+        None => Route::Run,
+        Some(s) => Route::parse(expect_str(s)?).map_err(|m| s.error(m))?,
+    };
+    match layers.get("gateway") {
+        None => Target::new(&function, DEFAULT_GATEWAY, route, method, "--gateway"),
+        Some(s) => Target::new(&function, expect_str(s)?, route, method, &s.name()),
+    }
+}
+
+fn build_workload(layers: &Layers) -> Result<Workload> {
+    let given: Vec<&Setting> = ["body", "body_file", "ops", "payloads"]
+        .iter()
+        .filter_map(|k| layers.get(k))
+        .collect();
+    if given.len() > 1 {
+        return Err(given[1].error(format!(
+            "cannot be combined with {}; choose one of --body, --body-file, --ops, --payloads",
+            given[0].name()
+        )));
+    }
+    let Some(s) = given.first() else {
+        return Ok(Workload::from_ops_text(DEFAULT_OPS).expect("the default mix is valid"));
+    };
+    match s.key {
+        "body" => match &s.value {
+            Value::String(text) => Ok(Workload::fixed(text.clone().into_bytes())),
+            v if !s.is_text() => Ok(Workload::fixed(serde_json::to_vec(v).expect("serializes"))),
+            _ => unreachable!("flags are strings"),
+        },
+        "body_file" => {
+            let path = expect_str(s)?;
+            let bytes =
+                std::fs::read(path).map_err(|e| s.error(format!("cannot read '{path}' ({e})")))?;
+            Ok(Workload::fixed(bytes))
+        }
+        "payloads" => {
+            let path = expect_str(s)?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| s.error(format!("cannot read '{path}' ({e})")))?;
+            Workload::from_payload_lines(&text, path).map_err(|m| s.error(m))
+        }
+        _ => ops_workload(s),
+    }
+}
+
+fn ops_workload(s: &Setting) -> Result<Workload> {
+    match &s.value {
+        Value::String(text) => Workload::from_ops_text(text).map_err(|m| s.error(m)),
+        Value::Object(map) if !s.is_text() => {
+            let mut pairs = vec![];
+            for (name, w) in map {
+                let w = w
+                    .as_u64()
+                    .filter(|w| *w <= u32::MAX as u64)
+                    .ok_or_else(|| {
+                        s.error(format!(
+                            "weight of '{name}' must be a whole number from 1 to 1000000"
+                        ))
+                    })?;
+                pairs.push((name.clone(), w as u32));
+            }
+            Workload::from_ops(pairs).map_err(|m| s.error(m))
+        }
+        Value::Array(items) if !s.is_text() => {
+            let names = items
+                .iter()
+                .map(|v| v.as_str().map(|n| (n.to_string(), 1)))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| s.error("expected an array of operation names"))?;
+            Workload::from_ops(names).map_err(|m| s.error(m))
+        }
+        v => Err(s.error(format!(
+            "expected \"fast=3,slow=1\", an object of weights or an array of names, got {}",
+            type_name(v)
+        ))),
+    }
+}
+
+fn get_headers(layers: &Layers) -> Result<Vec<(String, String)>> {
+    let Some(s) = layers.get("headers") else {
+        return Ok(vec![]);
+    };
+    let pairs: Vec<(String, String)> = match &s.value {
+        Value::Array(items) => {
+            let mut out = vec![];
+            for item in items {
+                let text = item
+                    .as_str()
+                    .ok_or_else(|| s.error("expected strings of the form \"Name: value\""))?;
+                let (k, v) = text.split_once(':').ok_or_else(|| {
+                    s.error(format!("'{text}' is not a header; write \"Name: value\""))
+                })?;
+                out.push((k.trim().to_string(), v.trim().to_string()));
+            }
+            out
+        }
+        Value::Object(map) if !s.is_text() => {
+            let mut out = vec![];
+            for (k, v) in map {
+                let v = v
+                    .as_str()
+                    .ok_or_else(|| s.error(format!("value of header '{k}' must be a string")))?;
+                out.push((k.clone(), v.to_string()));
+            }
+            out
+        }
+        v => return Err(s.error(format!("expected an object or array, got {}", type_name(v)))),
+    };
+    for (k, v) in &pairs {
+        if http::HeaderName::from_bytes(k.as_bytes()).is_err() {
+            return Err(s.error(format!("'{k}' is not a valid header name")));
+        }
+        if http::HeaderValue::from_str(v).is_err() {
+            return Err(s.error(format!("the value of header '{k}' has invalid characters")));
+        }
+    }
+    Ok(pairs)
+}
+
+fn get_output(layers: &Layers) -> Result<OutputFormat> {
+    match layers.get("output") {
+        None => Ok(OutputFormat::Text),
+        Some(s) => match expect_str(s)? {
+            "text" => Ok(OutputFormat::Text),
+            "json" => Ok(OutputFormat::Json),
+            other => Err(s.error(format!("'{other}' is not a format; use text or json"))),
+        },
+    }
+}
+
+/// The string value of a setting, or an error naming it.
+pub fn expect_str(s: &Setting) -> Result<&str> {
+    s.value
+        .as_str()
+        .ok_or_else(|| s.error(format!("expected a string, got {}", type_name(&s.value))))
+}
+
+/// An optional string setting.
+pub fn get_string(layers: &Layers, key: &str) -> Result<Option<String>> {
+    layers
+        .get(key)
+        .map(|s| expect_str(s).map(str::to_string))
+        .transpose()
+}
+
+/// An optional whole number in `min..=max`.
+pub fn get_u64(layers: &Layers, key: &str, min: u64, max: u64) -> Result<Option<u64>> {
+    let Some(s) = layers.get(key) else {
+        return Ok(None);
+    };
+    let accepted = if max == u64::MAX {
+        format!("a whole number from {min}")
+    } else {
+        format!("a whole number from {min} to {max}")
+    };
+    let n = match &s.value {
+        Value::String(t) if s.is_text() => t.trim().parse::<u64>().ok(),
+        Value::Number(n) => n.as_u64(),
+        v => return Err(s.error(format!("expected {accepted}, got {}", type_name(v)))),
+    };
+    match n {
+        Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(s.error(format!("'{}' is not {accepted}", show(&s.value)))),
+    }
+}
+
+/// An optional duration: text such as `90s` from flags, seconds or text from JSON.
+pub fn get_duration(layers: &Layers, key: &str) -> Result<Option<Duration>> {
+    let Some(s) = layers.get(key) else {
+        return Ok(None);
+    };
+    let parsed = match &s.value {
+        Value::String(t) => duration::parse(t),
+        Value::Number(n) if !s.is_text() => duration::from_secs(n.as_f64().unwrap_or(-1.0)),
+        v => Err(format!(
+            "expected seconds or a text such as \"90s\", got {}",
+            type_name(v)
+        )),
+    };
+    parsed
+        .map(Some)
+        .map_err(|m| s.error(format!("'{}': {m}", show(&s.value))))
+}
+
+fn positive(layers: &Layers, key: &str) -> Result<Option<Duration>> {
+    let d = get_duration(layers, key)?;
+    if d == Some(Duration::ZERO) {
+        return Err(layers
+            .get(key)
+            .expect("parsed")
+            .error("must be more than 0"));
+    }
+    Ok(d)
+}
+
+/// An optional boolean: a switch from flags, `true`/`false` from JSON.
+pub fn get_bool(layers: &Layers, key: &str) -> Result<Option<bool>> {
+    let Some(s) = layers.get(key) else {
+        return Ok(None);
+    };
+    match &s.value {
+        Value::Bool(b) => Ok(Some(*b)),
+        v => Err(s.error(format!("expected true or false, got {}", type_name(v)))),
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads the settings every run gets from the environment (lowest precedence after defaults
+/// is not enough here: an env secret must not override an explicit flag).
+pub fn env_layer(layers: &mut Layers) {
+    if layers.get("api_key").is_none() {
+        if let Ok(key) = std::env::var("FNSTRESS_API_KEY") {
+            layers.set(
+                "api_key",
+                Value::String(key),
+                Origin::Env("FNSTRESS_API_KEY"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layers(event: Value, flags: &[(&'static str, &'static str, &str)]) -> Layers {
+        let mut l = Layers::default();
+        l.merge_json(RUN_SPECS, &event, Origin::Event).unwrap();
+        for (key, flag, v) in flags {
+            l.set(key, Value::String(v.to_string()), Origin::Flag(flag));
+        }
+        l
+    }
+
+    #[test]
+    fn defaults_follow_the_seed_tool() {
+        let c = RunConfig::from_layers(&Layers::default()).unwrap();
+        assert_eq!(c.concurrency, 5);
+        assert_eq!(c.duration, Some(Duration::from_secs(60)));
+        assert_eq!(c.target.function, "custom-metrics");
+        assert_eq!(c.target.url, "http://127.0.0.1:8080/run/custom-metrics");
+        assert_eq!(c.workload.operations, ["default", "fast", "slow", "error"]);
+    }
+
+    #[test]
+    fn flags_override_the_event_which_overrides_defaults() {
+        let event = json!({"concurrency": 10, "duration": 120, "target_function": "f"});
+        let c = RunConfig::from_layers(&layers(event.clone(), &[])).unwrap();
+        assert_eq!(
+            (c.concurrency, c.duration),
+            (10, Some(Duration::from_secs(120)))
+        );
+        assert_eq!(c.target.function, "f");
+        let c = RunConfig::from_layers(&layers(event, &[("concurrency", "-c", "3")])).unwrap();
+        assert_eq!(c.concurrency, 3);
+    }
+
+    #[test]
+    fn requests_alone_has_no_deadline() {
+        let c = RunConfig::from_layers(&layers(json!({"requests": 10}), &[])).unwrap();
+        assert_eq!((c.requests, c.duration), (Some(10), None));
+    }
+
+    #[test]
+    fn wrong_types_name_the_key() {
+        let table = [
+            (
+                json!({"concurrency": "10"}),
+                "key 'concurrency' in -d/--data: expected",
+            ),
+            (
+                json!({"concurrency": 0}),
+                "key 'concurrency' in -d/--data: '0' is not",
+            ),
+            (json!({"duration": -1}), "key 'duration'"),
+            (
+                json!({"quiet": "yes"}),
+                "key 'quiet' in -d/--data: expected true or false",
+            ),
+            (
+                json!({"headers": {"A": 1}}),
+                "value of header 'A' must be a string",
+            ),
+            (json!({"ops": {"fast": 0}}), "weight 0 of 'fast'"),
+        ];
+        for (event, want) in table {
+            let e = RunConfig::from_layers(&layers(event.clone(), &[])).unwrap_err();
+            assert!(e.to_string().contains(want), "{event}: {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_closest() {
+        let mut l = Layers::default();
+        let e = l
+            .merge_json(RUN_SPECS, &json!({"concurency": 3}), Origin::Event)
+            .unwrap_err();
+        assert!(e.to_string().contains("did you mean 'concurrency'"), "{e}");
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let event = json!({"api_key": "s3cr3t", "headers": {"Authorization": "Bearer t0k"}});
+        let c = RunConfig::from_layers(&layers(event, &[])).unwrap();
+        let text = c.redacted_json().to_string();
+        assert!(!text.contains("s3cr3t") && !text.contains("t0k"), "{text}");
+    }
+}

@@ -1,0 +1,179 @@
+//! One blocking HTTP invocation and its classification into an outcome kind. Each worker owns
+//! one `Invoker` (and so one keep-alive connection).
+
+use std::io::{self, Read};
+use std::time::Duration;
+
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::{Method, Uri};
+use ureq::Agent;
+
+use crate::config::RunConfig;
+use crate::outcome::Kind;
+
+/// What one invocation produced, before timing is attached.
+#[derive(Debug)]
+pub struct Answer {
+    /// How it ended.
+    pub kind: Kind,
+    /// HTTP status, 0 when none.
+    pub status: u16,
+    /// Body bytes read.
+    pub bytes: u64,
+    /// Error text for the report.
+    pub detail: Option<Box<str>>,
+}
+
+/// A worker's HTTP client.
+pub struct Invoker {
+    agent: Agent,
+    method: Method,
+    uri: Uri,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    sends_body: bool,
+    buf: Vec<u8>,
+}
+
+impl Invoker {
+    /// Builds the client of one worker from the run's settings.
+    pub fn new(cfg: &RunConfig) -> Invoker {
+        let agent: Agent = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_connect(Some(cfg.connect_timeout))
+            .max_idle_connections(1)
+            .max_idle_connections_per_host(1)
+            .user_agent(concat!("fnstress/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        let mut headers = Vec::new();
+        let has_content_type = cfg
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+        if !has_content_type {
+            headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
+        }
+        for (k, v) in &cfg.headers {
+            let name = HeaderName::from_bytes(k.as_bytes()).expect("validated in config");
+            headers.push((name, HeaderValue::from_str(v).expect("validated in config")));
+        }
+        if let Some(key) = &cfg.api_key {
+            let mut v = HeaderValue::from_str(key).unwrap_or(HeaderValue::from_static(""));
+            v.set_sensitive(true);
+            headers.push((HeaderName::from_static("x-api-key"), v));
+        }
+        let method = cfg.target.method.clone();
+        let sends_body = !matches!(
+            method,
+            Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+        );
+        Invoker {
+            agent,
+            method,
+            uri: cfg.target.uri.clone(),
+            headers,
+            sends_body,
+            buf: vec![0; 16 * 1024],
+        }
+    }
+
+    /// Makes one invocation that must end within `timeout`.
+    pub fn invoke(&mut self, body: &[u8], timeout: Duration) -> Answer {
+        let mut builder = http::Request::builder()
+            .method(self.method.clone())
+            .uri(self.uri.clone());
+        for (k, v) in &self.headers {
+            builder = builder.header(k, v);
+        }
+        let body = if self.sends_body { body } else { &[][..] };
+        let request = builder.body(body).expect("parts were validated");
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(timeout))
+            .build();
+        let mut response = match self.agent.run(request) {
+            Ok(r) => r,
+            Err(e) => return classify_error(e),
+        };
+        let status = response.status().as_u16();
+        let function_error = response
+            .headers()
+            .get("x-amz-function-error")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let mut reader = response.body_mut().as_reader();
+        let mut bytes = 0u64;
+        loop {
+            match reader.read(&mut self.buf) {
+                Ok(0) => break,
+                Ok(n) => bytes += n as u64,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let mut a = classify_io(&e, true);
+                    a.status = status;
+                    a.bytes = bytes;
+                    return a;
+                }
+            }
+        }
+        let (kind, detail) = match status {
+            200..=299 => match function_error {
+                Some(marker) => (
+                    Kind::FunctionError,
+                    Some(format!("function error: {marker}")),
+                ),
+                None => (Kind::Success, None),
+            },
+            429 => (Kind::Throttled, None),
+            _ => (Kind::HttpError, None),
+        };
+        Answer {
+            kind,
+            status,
+            bytes,
+            detail: detail.map(Into::into),
+        }
+    }
+}
+
+fn answer(kind: Kind, detail: String) -> Answer {
+    Answer {
+        kind,
+        status: 0,
+        bytes: 0,
+        detail: Some(detail.into()),
+    }
+}
+
+/// Maps a client error to an outcome kind.
+fn classify_error(e: ureq::Error) -> Answer {
+    match e {
+        ureq::Error::Timeout(t) => answer(Kind::Timeout, format!("timeout ({t})")),
+        ureq::Error::ConnectionFailed => answer(Kind::ConnectError, "connection failed".into()),
+        ureq::Error::HostNotFound => answer(Kind::ConnectError, "host not found".into()),
+        ureq::Error::Io(io) => classify_io(&io, false),
+        ureq::Error::Tls(m) => answer(Kind::ConnectError, format!("tls: {m}")),
+        ureq::Error::Protocol(p) => answer(Kind::IoError, format!("malformed response: {p}")),
+        other => answer(Kind::IoError, other.to_string()),
+    }
+}
+
+/// Maps an I/O error to an outcome kind; `in_body` tells that headers were already received.
+fn classify_io(e: &io::Error, in_body: bool) -> Answer {
+    use io::ErrorKind as K;
+    let text = e.to_string();
+    match e.kind() {
+        K::TimedOut | K::WouldBlock => answer(Kind::Timeout, "timeout (reading body)".into()),
+        K::ConnectionRefused | K::AddrNotAvailable | K::HostUnreachable | K::NetworkUnreachable
+            if !in_body =>
+        {
+            answer(Kind::ConnectError, text)
+        }
+        _ if text.contains("timed out") || text.contains("timeout") => {
+            answer(Kind::Timeout, format!("timeout ({text})"))
+        }
+        _ => answer(Kind::IoError, text),
+    }
+}

@@ -1,0 +1,27 @@
+//! Ctrl-C and SIGTERM. The first asks for a graceful stop (finish, report); the second ends the
+//! process at once with exit code 130, because a user pressing twice wants out now.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::{exit, Error, Result};
+use crate::messages;
+
+static RECEIVED: AtomicUsize = AtomicUsize::new(0);
+
+/// Installs the handler; call once per process.
+pub fn install() -> Result<()> {
+    ctrlc::set_handler(|| {
+        if RECEIVED.fetch_add(1, Ordering::SeqCst) == 0 {
+            messages::info("stopping: finishing in-flight invocations (again to exit at once)");
+        } else {
+            messages::error("interrupted twice: exiting without a report");
+            std::process::exit(exit::INTERRUPTED);
+        }
+    })
+    .map_err(|e| Error::internal(format!("cannot install the signal handler: {e}")))
+}
+
+/// True once a stop signal arrived.
+pub fn stop_requested() -> bool {
+    RECEIVED.load(Ordering::SeqCst) > 0
+}

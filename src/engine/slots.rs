@@ -1,0 +1,73 @@
+//! One in-flight slot per worker. It lets the engine cut invocations that outlive the grace
+//! period while guaranteeing each started invocation is counted exactly once: either the
+//! worker reports its outcome, or the engine reports it cancelled, never both.
+
+use std::sync::atomic::{AtomicU16, AtomicU8, Ordering};
+
+const IDLE: u8 = 0;
+const BUSY: u8 = 1;
+const SENDING: u8 = 2;
+const CUT: u8 = 3;
+
+/// The state of one worker's current invocation.
+#[derive(Default)]
+pub struct Slot {
+    state: AtomicU8,
+    operation: AtomicU16,
+}
+
+impl Slot {
+    /// Marks an invocation of `operation` as started.
+    pub fn begin(&self, operation: u16) {
+        self.operation.store(operation, Ordering::Relaxed);
+        self.state.store(BUSY, Ordering::Release);
+    }
+
+    /// Claims the right to report the invocation that just ended. False means the engine has
+    /// already counted it as cancelled and the worker must drop its outcome and stop.
+    pub fn claim(&self) -> bool {
+        self.state
+            .compare_exchange(BUSY, SENDING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Marks the outcome as sent.
+    pub fn release(&self) {
+        self.state.store(IDLE, Ordering::Release);
+    }
+
+    /// Cuts the in-flight invocation, if any, returning its operation. Waits out a worker that
+    /// is sending its outcome right now, so that outcome is on the channel before the caller
+    /// sends anything after this.
+    pub fn cut(&self) -> Option<u16> {
+        loop {
+            match self
+                .state
+                .compare_exchange(BUSY, CUT, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return Some(self.operation.load(Ordering::Relaxed)),
+                Err(SENDING) => std::thread::yield_now(),
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invocation_is_reported_once() {
+        // Worker first: the cut finds nothing.
+        let s = Slot::default();
+        s.begin(3);
+        assert!(s.claim());
+        s.release();
+        assert_eq!(s.cut(), None);
+        // Cut first: the worker's claim fails.
+        s.begin(4);
+        assert_eq!(s.cut(), Some(4));
+        assert!(!s.claim());
+    }
+}

@@ -1,0 +1,339 @@
+//! The HTTP API: which path and method reach which handler, in which order the checks run
+//! (route, method, rate limit, key, function, body), and how each route style shows a
+//! failed function, so that every route `fnstress run` can target has a real counterpart.
+
+use std::io::Read;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{json, Map, Value};
+use tiny_http::{Method, Request};
+
+use super::auth::ApiKey;
+use super::functions::Registry;
+use super::metrics::{Metrics, Rejection, Sample};
+use super::ratelimit::{Decision, RateLimiter};
+use super::reply::Reply;
+use super::{metrics_json, prometheus};
+
+/// Largest request body accepted by the invocation routes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Bodies declared above this get no answer: the HTTP library would drain an unread body
+/// into one buffer of the declared size, which could exhaust memory.
+const ABANDON_ABOVE: usize = 1024 * 1024 * 1024;
+
+/// Everything a handler needs; shared by all handler threads.
+pub struct Gateway {
+    pub registry: Registry,
+    pub metrics: Metrics,
+    pub api_key: Option<ApiKey>,
+    pub limiter: Option<RateLimiter>,
+}
+
+/// How a route shows a function and its failures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Style {
+    /// `POST /run/{name}`: failure is a 500 with `{"error": ...}`.
+    Run,
+    /// `POST /function/{name}`, as OpenFaaS: the same answers as `Run`.
+    OpenFaas,
+    /// `POST /2015-03-31/functions/{name}/invocations`, as AWS Lambda: failure is a 200
+    /// with `X-Amz-Function-Error: Unhandled` and an `errorMessage` body.
+    Lambda,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Route<'a> {
+    Health,
+    Functions,
+    Metrics(Option<&'a str>),
+    Invoke(&'a str, Style),
+}
+
+impl<'a> Route<'a> {
+    fn parse(path: &'a str) -> Option<Self> {
+        let mut segments = path.strip_prefix('/')?.split('/');
+        let parts: [Option<&str>; 5] = std::array::from_fn(|_| segments.next());
+        let route = match parts {
+            [Some("health"), None, ..] => Route::Health,
+            [Some("functions"), None, ..] => Route::Functions,
+            [Some("metrics"), None, ..] => Route::Metrics(None),
+            [Some("metrics"), Some(name), None, ..] => Route::Metrics(Some(name)),
+            [Some("run"), Some(name), None, ..] => Route::Invoke(name, Style::Run),
+            [Some("function"), Some(name), None, ..] => Route::Invoke(name, Style::OpenFaas),
+            [Some("2015-03-31"), Some("functions"), Some(name), Some("invocations"), None] => {
+                Route::Invoke(name, Style::Lambda)
+            }
+            _ => return None,
+        };
+        match route {
+            Route::Metrics(Some("")) | Route::Invoke("", _) => None,
+            route => Some(route),
+        }
+    }
+
+    fn allows(self, method: &Method) -> bool {
+        match self {
+            Route::Invoke(..) => *method == Method::Post,
+            _ => matches!(method, Method::Get | Method::Head),
+        }
+    }
+}
+
+/// Answers one request. `pause` is how functions wait, so that the server can keep other
+/// invocations moving meanwhile.
+pub fn handle(gateway: &Gateway, mut request: Request, pause: &dyn Fn(Duration)) {
+    if request.body_length().is_some_and(|n| n > ABANDON_ABOVE) {
+        gateway.metrics.reject(Rejection::TooLarge);
+        std::mem::forget(request);
+        return;
+    }
+    let reply = answer(gateway, &mut request, pause);
+    // The client may have gone; there is nobody left to tell.
+    let _ = request.respond(reply.into_response());
+}
+
+fn answer(gateway: &Gateway, request: &mut Request, pause: &dyn Fn(Duration)) -> Reply {
+    let url = request.url().to_owned();
+    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let Some(route) = Route::parse(path) else {
+        gateway.metrics.reject(Rejection::NotFound);
+        let method = request.method();
+        return Reply::error(404, format!("no route for {method} {path}; see GET /functions"));
+    };
+    if !route.allows(request.method()) {
+        gateway.metrics.reject(Rejection::MethodNotAllowed);
+        let allowed = if matches!(route, Route::Invoke(..)) { "POST" } else { "GET, HEAD" };
+        let method = request.method();
+        return Reply::error(405, format!("{method} is not allowed on {path}; use {allowed}"))
+            .with_header("Allow", allowed);
+    }
+    if route != Route::Health {
+        if let Some(refused) = admit(gateway, request) {
+            return refused;
+        }
+    }
+
+    match route {
+        Route::Health => Reply::json(
+            200,
+            &json!({"status": "ok", "uptime_seconds": gateway.metrics.uptime().as_secs()}),
+        ),
+        Route::Functions => functions(&gateway.registry),
+        Route::Metrics(name) => metrics(gateway, request, query, name),
+        Route::Invoke(name, style) => invoke(gateway, request, name, style, pause),
+    }
+}
+
+/// The rate limit, then the key: `None` when the request may go on.
+fn admit(gateway: &Gateway, request: &Request) -> Option<Reply> {
+    if let (Some(limiter), Some(addr)) = (&gateway.limiter, request.remote_addr()) {
+        if let Decision::Throttled { retry_after_secs } = limiter.check(addr.ip(), Instant::now())
+        {
+            gateway.metrics.reject(Rejection::Throttled);
+            let message = format!("rate limit exceeded; retry in {retry_after_secs} s");
+            return Some(
+                Reply::error(429, message).with_header("Retry-After", retry_after_secs.to_string()),
+            );
+        }
+    }
+    let key = gateway.api_key.as_ref()?;
+    if key.accepts(header(request, "X-API-Key"), header(request, "Authorization")) {
+        return None;
+    }
+    gateway.metrics.reject(Rejection::Unauthorized);
+    let message = "missing or wrong API key; send it as X-API-Key or Authorization: Bearer";
+    Some(Reply::error(401, message).with_header("WWW-Authenticate", "Bearer realm=\"fnstress\""))
+}
+
+fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+    request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str())
+}
+
+fn functions(registry: &Registry) -> Reply {
+    let list: Vec<Value> = registry
+        .iter()
+        .map(|f| {
+            json!({"name": f.name(), "description": f.description(), "operations": f.operations()})
+        })
+        .collect();
+    Reply::json(200, &json!({ "functions": list }))
+}
+
+fn metrics(gateway: &Gateway, request: &Request, query: &str, name: Option<&str>) -> Reply {
+    if let Some(name) = name {
+        if gateway.registry.find(name).is_none() {
+            return unknown_function(gateway, name);
+        }
+    }
+    let prometheus = match wants_prometheus(header(request, "Accept"), query) {
+        Ok(prometheus) => prometheus,
+        Err(reply) => {
+            gateway.metrics.reject(Rejection::BadRequest);
+            return reply;
+        }
+    };
+    if prometheus {
+        return Reply::text(200, prometheus::CONTENT_TYPE, prometheus::render(&gateway.metrics, name));
+    }
+    match name {
+        None => Reply::json(200, &metrics_json::all(&gateway.metrics)),
+        Some(name) => Reply::json(200, &metrics_json::function(&gateway.metrics.snapshot(Some(name))[0])),
+    }
+}
+
+/// `?format=` wins; otherwise an `Accept` naming plain text or OpenMetrics, and not JSON.
+fn wants_prometheus(accept: Option<&str>, query: &str) -> Result<bool, Reply> {
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("format", "prometheus" | "text")) => return Ok(true),
+            Some(("format", "json")) => return Ok(false),
+            Some(("format", other)) => {
+                let message = format!("format '{other}' is not known; use json or prometheus");
+                return Err(Reply::error(400, message));
+            }
+            _ => {}
+        }
+    }
+    let accept = accept.unwrap_or_default().to_ascii_lowercase();
+    let text = accept.contains("text/plain") || accept.contains("application/openmetrics-text");
+    Ok(text && !accept.contains("application/json"))
+}
+
+fn unknown_function(gateway: &Gateway, name: &str) -> Reply {
+    gateway.metrics.reject(Rejection::NotFound);
+    let known = gateway.registry.names();
+    Reply::error(404, format!("function '{name}' does not exist; available: {known}"))
+}
+
+fn invoke(
+    gateway: &Gateway,
+    request: &mut Request,
+    name: &str,
+    style: Style,
+    pause: &dyn Fn(Duration),
+) -> Reply {
+    let Some((index, function)) = gateway.registry.find(name) else {
+        return unknown_function(gateway, name);
+    };
+    let input = match read_body(request) {
+        Ok(input) => input,
+        Err((why, reply)) => {
+            gateway.metrics.reject(why);
+            return reply;
+        }
+    };
+
+    let started = Instant::now();
+    let invocation = function.invoke(input, pause);
+    let duration = started.elapsed();
+    gateway.metrics.record(
+        index,
+        &Sample {
+            operation: invocation.operation,
+            failed: invocation.result.is_err(),
+            started,
+            duration,
+            finished_at: SystemTime::now(),
+            custom_metrics: invocation.custom_metrics,
+        },
+    );
+
+    match (invocation.result, style) {
+        (Ok(answer), _) => Reply::json(200, &answer),
+        (Err(message), Style::Lambda) => {
+            Reply::json(200, &json!({"errorMessage": message, "errorType": "FunctionError"}))
+                .with_header("X-Amz-Function-Error", "Unhandled")
+        }
+        (Err(message), Style::Run | Style::OpenFaas) => {
+            Reply::json(500, &json!({"error": message, "function": name}))
+        }
+    }
+}
+
+/// The body as a JSON object; an empty body counts as `{}`.
+fn read_body(request: &mut Request) -> Result<Map<String, Value>, (Rejection, Reply)> {
+    let too_large = |size: String| {
+        let message = format!("body of {size} bytes is over the limit of {BODY_LIMIT} bytes");
+        (Rejection::TooLarge, Reply::error(413, message))
+    };
+    let declared = request.body_length();
+    if let Some(declared) = declared.filter(|n| *n > BODY_LIMIT) {
+        return Err(too_large(declared.to_string()));
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    let limit = BODY_LIMIT as u64 + 1;
+    if let Err(e) = request.as_reader().take(limit).read_to_end(&mut body) {
+        let reply = Reply::error(400, format!("could not read the body: {e}"));
+        return Err((Rejection::BadRequest, reply));
+    }
+    if body.len() > BODY_LIMIT {
+        return Err(too_large(format!("more than {BODY_LIMIT}")));
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    let bad = |message: String| (Rejection::BadRequest, Reply::error(400, message));
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(input)) => Ok(input),
+        Ok(other) => Err(bad(format!("body must be a JSON object, not {}", kind(&other)))),
+        Err(e) => Err(bad(format!("body is not valid JSON: {e}"))),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_routes() {
+        let cases = [
+            ("/health", Some(Route::Health)),
+            ("/functions", Some(Route::Functions)),
+            ("/metrics", Some(Route::Metrics(None))),
+            ("/metrics/echo", Some(Route::Metrics(Some("echo")))),
+            ("/run/echo", Some(Route::Invoke("echo", Style::Run))),
+            ("/function/echo", Some(Route::Invoke("echo", Style::OpenFaas))),
+            ("/2015-03-31/functions/echo/invocations", Some(Route::Invoke("echo", Style::Lambda))),
+            // extra or missing segments, trailing slashes, empty names
+            ("/run/echo/x", None),
+            ("/run/", None),
+            ("/metrics/", None),
+            ("/health/", None),
+            ("/2015-03-31/functions/echo", None),
+            ("health", None),
+            ("/", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(Route::parse(path), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn metrics_format_follows_query_then_accept() {
+        let cases = [
+            (None, "", false),
+            (Some("*/*"), "", false),
+            (Some("text/plain"), "", true),
+            (Some("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"), "", true),
+            (Some("application/json, text/plain"), "", false),
+            (None, "format=prometheus", true),
+            (Some("text/plain"), "x=1&format=json", false),
+        ];
+        for (accept, query, expected) in cases {
+            assert_eq!(wants_prometheus(accept, query).unwrap(), expected, "{accept:?} {query}");
+        }
+        assert_eq!(wants_prometheus(None, "format=xml").unwrap_err().status, 400);
+    }
+}

@@ -1,0 +1,158 @@
+//! Reports of a run. The JSON document is the canonical form: it is built once from the stats,
+//! written with `--json`, and the text report is rendered from it, so a saved report prints
+//! exactly as the live one did.
+
+pub mod json;
+pub mod text;
+
+use hdrhistogram::Histogram;
+use serde_json::{json, Map, Value};
+
+use crate::config::RunConfig;
+use crate::engine::RunResult;
+use crate::outcome::Kind;
+use crate::stats::KindCounts;
+
+/// Version of the JSON report layout; bumped on any incompatible change.
+pub const SCHEMA: &str = "fnstress.report.v1";
+
+/// Builds the JSON report of a finished run.
+pub fn build(cfg: &RunConfig, run: &RunResult) -> Value {
+    let s = &run.stats;
+    let elapsed = run.elapsed.as_secs_f64();
+    let operations: Vec<Value> = s
+        .operations
+        .iter()
+        .map(|o| {
+            let mut v = counts_json(&o.counts);
+            v.insert("name".into(), json!(o.name));
+            v.insert("latency".into(), latency_json(&o.latency));
+            v.insert(
+                "histogram".into(),
+                json!(json::encode_histogram(&o.latency)),
+            );
+            Value::Object(v)
+        })
+        .collect();
+    let workers: Vec<Value> = s
+        .workers
+        .iter()
+        .enumerate()
+        .map(|(id, w)| {
+            json!({
+                "id": id,
+                "started": w.counts.started(),
+                "success": w.counts.get(Kind::Success),
+                "errors": w.counts.errors(),
+                "cancelled": w.counts.get(Kind::Cancelled),
+            })
+        })
+        .collect();
+    let timeline: Vec<Value> = s
+        .timeline
+        .iter()
+        .map(|t| {
+            json!({
+                "second": t.second,
+                "completed": t.counts.completed(),
+                "success": t.counts.get(Kind::Success),
+                "errors": t.counts.errors(),
+                "kinds": nonzero_kinds(&t.counts),
+                "p50_us": t.p50_us,
+                "p90_us": t.p90_us,
+                "p99_us": t.p99_us,
+                "max_us": t.max_us,
+            })
+        })
+        .collect();
+    let errors: Vec<Value> = s
+        .errors
+        .iter()
+        .map(|((kind, message), count)| {
+            json!({"kind": kind.key(), "message": message, "count": count})
+        })
+        .collect();
+    let status_codes: Map<String, Value> = s
+        .status_codes
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+
+    let mut totals = counts_json(&s.counts);
+    let completed = s.counts.completed();
+    totals.insert(
+        "rate_per_s".into(),
+        json!(round3(completed as f64 / elapsed.max(1e-9))),
+    );
+    let success_rate = if completed == 0 {
+        0.0
+    } else {
+        s.counts.get(Kind::Success) as f64 / completed as f64
+    };
+    totals.insert(
+        "success_rate".into(),
+        json!(round3(success_rate * 100.0) / 100.0),
+    );
+    totals.insert("bytes_received".into(), json!(s.bytes));
+
+    json!({
+        "schema": SCHEMA,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "started_at": humantime::format_rfc3339_millis(run.started_at).to_string(),
+        "elapsed_s": round3(elapsed),
+        "stop_reason": run.stop.key(),
+        "config": cfg.redacted_json(),
+        "totals": totals,
+        "latency": latency_json(&s.latency),
+        "histogram": json::encode_histogram(&s.latency),
+        "status_codes": status_codes,
+        "errors": errors,
+        "operations": operations,
+        "workers": workers,
+        "timeline": timeline,
+    })
+}
+
+/// Counts by kind plus the derived totals, as report objects hold them.
+fn counts_json(c: &KindCounts) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("started".into(), json!(c.started()));
+    m.insert("completed".into(), json!(c.completed()));
+    m.insert("errors".into(), json!(c.errors()));
+    for k in Kind::ALL {
+        m.insert(k.key().into(), json!(c.get(k)));
+    }
+    m
+}
+
+fn nonzero_kinds(c: &KindCounts) -> Map<String, Value> {
+    Kind::ALL
+        .iter()
+        .filter(|k| c.get(**k) > 0)
+        .map(|k| (k.key().into(), json!(c.get(*k))))
+        .collect()
+}
+
+/// Latency summary in microseconds.
+pub fn latency_json(h: &Histogram<u64>) -> Value {
+    if h.is_empty() {
+        return json!({"unit": "us", "count": 0});
+    }
+    json!({
+        "unit": "us",
+        "count": h.len(),
+        "min": h.min(),
+        "mean": round3(h.mean()),
+        "stdev": round3(h.stdev()),
+        "p50": h.value_at_quantile(0.5),
+        "p90": h.value_at_quantile(0.9),
+        "p95": h.value_at_quantile(0.95),
+        "p99": h.value_at_quantile(0.99),
+        "p99_9": h.value_at_quantile(0.999),
+        "max": h.max(),
+    })
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,147 @@
+//! `fnstress run`, stage by stage: read the options, validate them, check the target answers,
+//! run the load, then write the reports.
+
+use std::io::Write;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::config::{env_layer, OutputFormat, RunConfig, RUN_SPECS};
+use crate::engine::{self, signals, RunResult};
+use crate::error::{exit, Error, Result};
+use crate::options::{self, Layers, Origin};
+use crate::{messages, report};
+
+/// Help text of `fnstress run`.
+pub const HELP: &str = include_str!("run_help.txt");
+
+/// Entry point of `fnstress run`; returns the exit code.
+pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
+    if args.contains(["-h", "--help"]) {
+        print!("{HELP}");
+        return Ok(exit::OK);
+    }
+    let cfg = RunConfig::from_layers(&read_layers(&mut args)?)?;
+    messages::set_quiet(cfg.quiet);
+    raise_fd_limit(cfg.concurrency)?;
+    if cfg.preflight {
+        preflight(&cfg)?;
+    }
+    signals::install()?;
+    messages::info(&format!(
+        "invoking {} with {} workers{}",
+        cfg.target.url,
+        cfg.concurrency,
+        match (cfg.duration, cfg.requests) {
+            (Some(d), Some(n)) => format!(" for {} or {n} invocations", crate::duration::format(d)),
+            (Some(d), None) => format!(" for {}", crate::duration::format(d)),
+            (None, Some(n)) => format!(" for {n} invocations"),
+            (None, None) => String::new(),
+        }
+    ));
+    engine::run(&cfg, |result| write_reports(&cfg, &result))
+}
+
+/// Layers flags over the JSON event over the config file.
+fn read_layers(args: &mut pico_args::Arguments) -> Result<Layers> {
+    let data: Option<String> = args.opt_value_from_str(["-d", "--data"]).map_err(|_| {
+        Error::usage("-d/--data: needs a JSON object, e.g. -d '{\"concurrency\": 10}'")
+    })?;
+    let file: Option<PathBuf> = args
+        .opt_value_from_str("--config")
+        .map_err(|_| Error::usage("--config: needs a file path"))?;
+    let mut layers = Layers::default();
+    if let Some(path) = file {
+        let json = options::read_config_file(&path)?;
+        layers.merge_json(RUN_SPECS, &json, Origin::File(path))?;
+    }
+    if let Some(text) = data {
+        let json = options::parse_event(&text, "-d/--data")?;
+        layers.merge_json(RUN_SPECS, &json, Origin::Event)?;
+    }
+    options::take_flags(args, RUN_SPECS, &mut layers)?;
+    options::reject_leftovers(
+        std::mem::replace(args, pico_args::Arguments::from_vec(vec![])),
+        RUN_SPECS,
+        "run",
+    )?;
+    env_layer(&mut layers);
+    Ok(layers)
+}
+
+/// Fails early, with exit code 3, when nothing accepts TCP connections at the target.
+fn preflight(cfg: &RunConfig) -> Result<()> {
+    let t = &cfg.target;
+    let unreachable = |why: String| {
+        Error::Unreachable(format!(
+            "cannot connect to {}:{} ({why}); start a gateway with `fnstress serve`, check \
+             --gateway/--url, or skip this check with --no-preflight",
+            t.host, t.port
+        ))
+    };
+    let addrs: Vec<_> = (t.host.as_str(), t.port)
+        .to_socket_addrs()
+        .map_err(|e| unreachable(format!("cannot resolve: {e}")))?
+        .collect();
+    let mut last = String::from("no address");
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, cfg.connect_timeout) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(unreachable(last))
+}
+
+/// Each worker holds one connection; a few more descriptors cover the collector, stdio and
+/// report files.
+fn raise_fd_limit(concurrency: usize) -> Result<()> {
+    let needed = concurrency as u64 + 64;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct they are given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 || lim.rlim_cur >= needed {
+            return Ok(());
+        }
+        if lim.rlim_max >= needed {
+            lim.rlim_cur = needed;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                return Ok(());
+            }
+        }
+    }
+    Err(Error::usage(format!(
+        "--concurrency {concurrency}: needs about {needed} open files but the hard limit is {} \
+         (ulimit -Hn); lower --concurrency or raise the limit",
+        lim.rlim_max
+    )))
+}
+
+/// Writes the JSON file first (so it exists even if stdout is gone), then stdout.
+fn write_reports(cfg: &RunConfig, result: &RunResult) -> Result<i32> {
+    let doc = report::build(cfg, result);
+    if let Some(path) = &cfg.json_path {
+        report::json::write_atomic(path, &doc)?;
+        messages::info(&format!("wrote the JSON report to {}", path.display()));
+    }
+    print_stdout(&doc, cfg.output);
+    Ok(exit::OK)
+}
+
+/// Prints a report on stdout; a closed pipe (e.g. `| head`) is not an error.
+pub fn print_stdout(doc: &Value, format: OutputFormat) {
+    let text = match format {
+        OutputFormat::Text => report::text::render(doc),
+        OutputFormat::Json => {
+            let mut s = serde_json::to_string_pretty(doc).expect("a JSON value serializes");
+            s.push('\n');
+            s
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}

@@ -1,0 +1,195 @@
+//! Where invocations go and what their answers mean: a gateway plus a route style becomes one
+//! endpoint URL, and platform error markers turn some 2xx answers into function errors.
+
+use http::{Method, Uri};
+
+use crate::error::{Error, Result};
+
+/// How a function name becomes a path on the gateway.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /run/{name}` (the built-in gateway and the platform it imitates).
+    Run,
+    /// `POST /function/{name}` (OpenFaaS).
+    OpenFaas,
+    /// `POST /2015-03-31/functions/{name}/invocations` (AWS Lambda).
+    Lambda,
+    /// A user path template containing `{name}`.
+    Template(String),
+    /// `--url`: a plain endpoint, the function name is only a label.
+    Url,
+}
+
+impl Route {
+    /// Parses `--route`.
+    pub fn parse(text: &str) -> std::result::Result<Route, String> {
+        match text {
+            "run" => Ok(Route::Run),
+            "openfaas" => Ok(Route::OpenFaas),
+            "lambda" => Ok(Route::Lambda),
+            t if t.contains("{name}") && t.starts_with('/') => Ok(Route::Template(t.to_string())),
+            t if t.contains("{name}") => {
+                Err(format!("template '{t}' must be a path starting with '/'"))
+            }
+            t => Err(format!(
+                "'{t}' is not a route; use run, openfaas, lambda, or a path template \
+                 containing {{name}} such as /fn/{{name}}"
+            )),
+        }
+    }
+
+    /// The path template of this route.
+    fn template(&self) -> &str {
+        match self {
+            Route::Run => "/run/{name}",
+            Route::OpenFaas => "/function/{name}",
+            Route::Lambda => "/2015-03-31/functions/{name}/invocations",
+            Route::Template(t) => t,
+            Route::Url => "",
+        }
+    }
+
+    /// The name shown in reports.
+    pub fn label(&self) -> String {
+        match self {
+            Route::Run => "run".into(),
+            Route::OpenFaas => "openfaas".into(),
+            Route::Lambda => "lambda".into(),
+            Route::Template(t) => t.clone(),
+            Route::Url => "url".into(),
+        }
+    }
+}
+
+/// The resolved endpoint of a run.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Function name (a label only with `--url`).
+    pub function: String,
+    /// Route style.
+    pub route: Route,
+    /// Full endpoint URL.
+    pub url: String,
+    /// The same URL, parsed once so workers never parse it again.
+    pub uri: Uri,
+    /// HTTP method.
+    pub method: Method,
+    /// Host and port for the preflight connection check.
+    pub host: String,
+    /// Port, defaulted from the scheme.
+    pub port: u16,
+}
+
+impl Target {
+    /// Builds the endpoint from a gateway base URL and a route, or from a plain URL.
+    pub fn new(
+        function: &str,
+        gateway: &str,
+        route: Route,
+        method: Method,
+        url_flag: &str,
+    ) -> Result<Target> {
+        let url = match route {
+            Route::Url => gateway.to_string(),
+            ref r => {
+                let name = encode_segment(function);
+                let path = r.template().replace("{name}", &name);
+                format!("{}{}", gateway.trim_end_matches('/'), path)
+            }
+        };
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| Error::usage(format!("{url_flag} '{gateway}': not a valid URL ({e})")))?;
+        let port = match uri.scheme_str() {
+            Some("http") => uri.port_u16().unwrap_or(80),
+            Some("https") => uri.port_u16().unwrap_or(443),
+            Some(other) => {
+                return Err(Error::usage(format!(
+                    "{url_flag} '{gateway}': scheme '{other}' is not supported; use http:// or \
+                     https://"
+                )))
+            }
+            None => {
+                return Err(Error::usage(format!(
+                    "{url_flag} '{gateway}': missing scheme; write e.g. http://{gateway}"
+                )))
+            }
+        };
+        let host = uri
+            .host()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| Error::usage(format!("{url_flag} '{gateway}': missing host")))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        Ok(Target {
+            function: function.to_string(),
+            route,
+            url,
+            uri,
+            method,
+            host,
+            port,
+        })
+    }
+}
+
+/// Percent-encodes what cannot stand in one path segment, so a function name cannot change
+/// the path's shape.
+fn encode_segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(route: &str) -> String {
+        let r = Route::parse(route).unwrap();
+        Target::new(
+            "my-fn",
+            "http://127.0.0.1:8080/",
+            r,
+            Method::POST,
+            "--gateway",
+        )
+        .unwrap()
+        .url
+    }
+
+    #[test]
+    fn routes_build_the_platform_paths() {
+        assert_eq!(url("run"), "http://127.0.0.1:8080/run/my-fn");
+        assert_eq!(url("openfaas"), "http://127.0.0.1:8080/function/my-fn");
+        assert_eq!(
+            url("lambda"),
+            "http://127.0.0.1:8080/2015-03-31/functions/my-fn/invocations"
+        );
+        assert_eq!(
+            url("/api/{name}/call"),
+            "http://127.0.0.1:8080/api/my-fn/call"
+        );
+    }
+
+    #[test]
+    fn bad_routes_and_urls_are_rejected() {
+        assert!(Route::parse("nope").is_err());
+        assert!(Route::parse("api/{name}").is_err());
+        let t = Target::new("f", "ftp://x", Route::Run, Method::POST, "--gateway");
+        assert!(t.unwrap_err().to_string().contains("scheme 'ftp'"));
+        assert!(Target::new("f", "localhost:80", Route::Url, Method::GET, "--url").is_err());
+    }
+
+    #[test]
+    fn names_are_encoded_into_one_segment() {
+        assert_eq!(encode_segment("a/b c"), "a%2Fb%20c");
+    }
+}
