@@ -16,7 +16,10 @@ impl ApiKey {
             let (scheme, token) = value.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
-        [x_api_key.map(str::trim), bearer].into_iter().flatten().any(|given| self.matches(given))
+        [x_api_key.map(str::trim), bearer]
+            .into_iter()
+            .flatten()
+            .any(|given| self.matches(given))
     }
 
     /// Compares every byte whatever the first difference, so that answer times do not tell
@@ -26,7 +29,10 @@ impl ApiKey {
         if want.len() != given.len() {
             return false;
         }
-        want.iter().zip(given).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+        want.iter()
+            .zip(given)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
     }
 }
 

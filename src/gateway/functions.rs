@@ -41,10 +41,34 @@ pub struct CustomMetrics {
 
 /// Per operation: name, wait range in milliseconds, whether it fails, custom metrics.
 const CUSTOM_OPERATIONS: [(&str, f64, f64, bool, &[&str]); 4] = [
-    ("default", 0.0, 100.0, false, &["operation.default", "success.total"]),
-    ("fast", 0.0, 50.0, false, &["operation.fast", "success.total"]),
-    ("slow", 200.0, 400.0, false, &["operation.slow", "success.total"]),
-    ("error", 0.0, 100.0, true, &["operation.error", "errors.total"]),
+    (
+        "default",
+        0.0,
+        100.0,
+        false,
+        &["operation.default", "success.total"],
+    ),
+    (
+        "fast",
+        0.0,
+        50.0,
+        false,
+        &["operation.fast", "success.total"],
+    ),
+    (
+        "slow",
+        200.0,
+        400.0,
+        false,
+        &["operation.slow", "success.total"],
+    ),
+    (
+        "error",
+        0.0,
+        100.0,
+        true,
+        &["operation.error", "errors.total"],
+    ),
 ];
 
 const CUSTOM_OPERATION_NAMES: [&str; 4] = ["default", "fast", "slow", "error"];
@@ -76,7 +100,9 @@ impl Function for CustomMetrics {
         }
 
         let result = if fails {
-            Err(format!("operation '{name}' failed on purpose (simulated failure)"))
+            Err(format!(
+                "operation '{name}' failed on purpose (simulated failure)"
+            ))
         } else {
             let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
             Ok(json!({
@@ -86,7 +112,11 @@ impl Function for CustomMetrics {
                 "simulated_delay_ms": round_ms(delay_ms),
             }))
         };
-        Invocation { operation, result, custom_metrics }
+        Invocation {
+            operation,
+            result,
+            custom_metrics,
+        }
     }
 }
 
@@ -112,7 +142,11 @@ impl Function for Echo {
     }
 
     fn invoke(&self, input: Map<String, Value>, _pause: &dyn Fn(Duration)) -> Invocation {
-        Invocation { operation: 0, result: Ok(Value::Object(input)), custom_metrics: &[] }
+        Invocation {
+            operation: 0,
+            result: Ok(Value::Object(input)),
+            custom_metrics: &[],
+        }
     }
 }
 
@@ -124,7 +158,9 @@ pub struct Registry {
 impl Registry {
     /// The demo functions, with every simulated wait multiplied by `time_scale`.
     pub fn demo(time_scale: f64) -> Self {
-        Registry { functions: vec![Box::new(CustomMetrics { time_scale }), Box::new(Echo)] }
+        Registry {
+            functions: vec![Box::new(CustomMetrics { time_scale }), Box::new(Echo)],
+        }
     }
 
     /// The function named `name` and its index (the index keys its metrics).

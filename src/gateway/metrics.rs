@@ -9,8 +9,9 @@ use std::time::{Duration, Instant, SystemTime};
 use super::functions::Registry;
 
 /// Upper bounds (seconds) of the duration histogram; a last bucket holds the rest.
-pub const BUCKET_BOUNDS_SECONDS: [f64; 14] =
-    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 1.0, 2.5, 5.0, 10.0];
+pub const BUCKET_BOUNDS_SECONDS: [f64; 14] = [
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 /// A function that has not run for this long starts cold again, as on a real platform that
 /// reclaims idle instances.
@@ -141,7 +142,11 @@ impl Metrics {
                 (f.name(), f.operations(), Mutex::new(stats))
             })
             .collect();
-        Metrics { functions, rejections: Default::default(), started: Instant::now() }
+        Metrics {
+            functions,
+            rejections: Default::default(),
+            started: Instant::now(),
+        }
     }
 
     /// Counts one invocation of function `index`; returns whether it was a cold start.
@@ -160,8 +165,11 @@ impl Metrics {
         // Concurrent invocations may finish out of order; idle time runs from the latest.
         let finished = sample.started + sample.duration;
         stats.last_finished = Some(stats.last_finished.map_or(finished, |t| t.max(finished)));
-        stats.last_execution =
-            Some(stats.last_execution.map_or(sample.finished_at, |t| t.max(sample.finished_at)));
+        stats.last_execution = Some(
+            stats
+                .last_execution
+                .map_or(sample.finished_at, |t| t.max(sample.finished_at)),
+        );
 
         let op = &mut stats.operations[sample.operation];
         if sample.failed {
@@ -193,7 +201,10 @@ impl Metrics {
 
     /// Rejections so far, by kind.
     pub fn rejections(&self) -> Vec<(Rejection, u64)> {
-        Rejection::ALL.iter().map(|r| (*r, self.rejections[*r as usize].load(Ordering::Relaxed))).collect()
+        Rejection::ALL
+            .iter()
+            .map(|r| (*r, self.rejections[*r as usize].load(Ordering::Relaxed)))
+            .collect()
     }
 
     /// A copy of every function's stats, or only of `name`'s.
@@ -218,7 +229,9 @@ impl Metrics {
 /// A handler that panicked mid-update leaves counts that are still whole numbers; serving
 /// them beats taking the whole gateway down.
 fn lock(stats: &Mutex<FunctionStats>) -> std::sync::MutexGuard<'_, FunctionStats> {
-    stats.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    stats
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
@@ -232,7 +245,11 @@ mod tests {
             started,
             duration: Duration::from_millis(ms),
             finished_at: SystemTime::now(),
-            custom_metrics: if failed { &["errors.total"] } else { &["success.total"] },
+            custom_metrics: if failed {
+                &["errors.total"]
+            } else {
+                &["success.total"]
+            },
         }
     }
 
@@ -271,6 +288,9 @@ mod tests {
     fn slow_durations_fall_in_the_overflow_bucket() {
         let metrics = Metrics::new(&Registry::demo(0.0));
         metrics.record(1, &sample(0, false, Instant::now(), 11_000));
-        assert_eq!(metrics.snapshot(Some("echo"))[0].stats.operations[0].buckets[14], 1);
+        assert_eq!(
+            metrics.snapshot(Some("echo"))[0].stats.operations[0].buckets[14],
+            1
+        );
     }
 }

@@ -111,7 +111,10 @@ mod tests {
         assert!(cm["last_execution"].as_str().unwrap().ends_with('Z'));
         assert_eq!(cm["operations"]["fast"]["execution_count"], 2);
         assert_eq!(cm["custom_metrics"]["success.total"]["count"], 2);
-        assert_eq!(cm["custom_metrics"]["operation.fast"]["total_duration_ms"], 40.0);
+        assert_eq!(
+            cm["custom_metrics"]["operation.fast"]["total_duration_ms"],
+            40.0
+        );
         // a function that never ran still has every key
         assert_eq!(all["functions"]["echo"]["average_duration_ms"], 0.0);
         assert_eq!(all["functions"]["echo"]["last_execution"], Value::Null);

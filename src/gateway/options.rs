@@ -12,7 +12,13 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Above this, simulated waits would reach hours and stop being useful.
 const MAX_TIME_SCALE: f64 = 1000.0;
 
-const FLAGS: [&str; 5] = ["--listen", "--api-key", "--rate-limit", "--time-scale", "--help"];
+const FLAGS: [&str; 5] = [
+    "--listen",
+    "--api-key",
+    "--rate-limit",
+    "--time-scale",
+    "--help",
+];
 
 /// Validated settings of one gateway.
 #[derive(Debug, PartialEq)]
@@ -79,20 +85,28 @@ pub fn parse(mut args: pico_args::Arguments, env_api_key: Option<String>) -> Res
             }
         },
     };
-    Ok(Request::Serve(ServeOptions { listen, api_key, rate_limit, time_scale }))
+    Ok(Request::Serve(ServeOptions {
+        listen,
+        api_key,
+        rate_limit,
+        time_scale,
+    }))
 }
 
 fn value(args: &mut pico_args::Arguments, flag: &'static str) -> Result<Option<String>> {
-    args.opt_value_from_str::<_, String>(flag).map_err(|e| match e {
-        pico_args::Error::OptionWithoutAValue(_) => {
-            Error::usage(format!("{flag} needs a value (see fnstress serve --help)"))
-        }
-        other => Error::usage(format!("{flag}: {other}")),
-    })
+    args.opt_value_from_str::<_, String>(flag)
+        .map_err(|e| match e {
+            pico_args::Error::OptionWithoutAValue(_) => {
+                Error::usage(format!("{flag} needs a value (see fnstress serve --help)"))
+            }
+            other => Error::usage(format!("{flag}: {other}")),
+        })
 }
 
 fn reject_leftovers(rest: Vec<OsString>) -> Result<()> {
-    let Some(first) = rest.first() else { return Ok(()) };
+    let Some(first) = rest.first() else {
+        return Ok(());
+    };
     let first = first.to_string_lossy();
     if !first.starts_with('-') {
         return Err(Error::usage(format!(
@@ -108,7 +122,9 @@ fn reject_leftovers(rest: Vec<OsString>) -> Result<()> {
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, flag)| format!("; did you mean {flag}?"))
         .unwrap_or_else(|| format!("; accepted: {}", FLAGS.join(", ")));
-    Err(Error::usage(format!("unknown flag '{name}' for fnstress serve{hint}")))
+    Err(Error::usage(format!(
+        "unknown flag '{name}' for fnstress serve{hint}"
+    )))
 }
 
 /// Header values are visible ASCII, so a key outside it could never be presented.
@@ -156,8 +172,14 @@ mod tests {
     #[test]
     fn flags_win_over_the_environment_key() {
         // flag given: it wins
-        let o = options(&["--api-key", "a", "--rate-limit=5", "--time-scale", "0"], Some("b"));
-        assert_eq!((o.api_key.as_deref(), o.rate_limit, o.time_scale), (Some("a"), Some(5), 0.0));
+        let o = options(
+            &["--api-key", "a", "--rate-limit=5", "--time-scale", "0"],
+            Some("b"),
+        );
+        assert_eq!(
+            (o.api_key.as_deref(), o.rate_limit, o.time_scale),
+            (Some("a"), Some(5), 0.0)
+        );
         // no flag: the environment counts, an empty one does not
         assert_eq!(options(&[], Some("b")).api_key.as_deref(), Some("b"));
         assert_eq!(options(&[], Some("")).api_key, None);
@@ -187,6 +209,9 @@ mod tests {
 
     #[test]
     fn help_is_recognised_anywhere() {
-        assert_eq!(parse_args(&["--listen", "x", "-h"], None).unwrap(), Request::Help);
+        assert_eq!(
+            parse_args(&["--listen", "x", "-h"], None).unwrap(),
+            Request::Help
+        );
     }
 }

@@ -13,7 +13,12 @@ pub fn render(metrics: &Metrics, name: Option<&str>) -> String {
     let snaps = metrics.snapshot(name);
     let mut out = String::with_capacity(8 * 1024);
 
-    header(&mut out, "invocations_total", "counter", "Invocations that reached a function.");
+    header(
+        &mut out,
+        "invocations_total",
+        "counter",
+        "Invocations that reached a function.",
+    );
     for snap in &snaps {
         for (op, stats) in operations(snap) {
             for (outcome, count) in [("success", stats.successes), ("error", stats.errors)] {
@@ -27,10 +32,19 @@ pub fn render(metrics: &Metrics, name: Option<&str>) -> String {
         }
     }
 
-    header(&mut out, "duration_seconds", "histogram", "Time spent inside the function.");
+    header(
+        &mut out,
+        "duration_seconds",
+        "histogram",
+        "Time spent inside the function.",
+    );
     for snap in &snaps {
         for (op, stats) in operations(snap) {
-            let labels = format!("function=\"{}\",operation=\"{}\"", escape(snap.name), escape(op));
+            let labels = format!(
+                "function=\"{}\",operation=\"{}\"",
+                escape(snap.name),
+                escape(op)
+            );
             let mut cumulative = 0;
             for (bound, count) in BUCKET_BOUNDS_SECONDS.iter().zip(&stats.buckets) {
                 cumulative += count;
@@ -41,23 +55,48 @@ pub fn render(metrics: &Metrics, name: Option<&str>) -> String {
             sample(&mut out, "duration_seconds_bucket", &le, stats.executions());
             let sum = stats.duration_total.as_secs_f64();
             sample(&mut out, "duration_seconds_sum", &labels, sum);
-            sample(&mut out, "duration_seconds_count", &labels, stats.executions());
+            sample(
+                &mut out,
+                "duration_seconds_count",
+                &labels,
+                stats.executions(),
+            );
         }
     }
 
-    header(&mut out, "cold_starts_total", "counter", "Invocations that started cold.");
+    header(
+        &mut out,
+        "cold_starts_total",
+        "counter",
+        "Invocations that started cold.",
+    );
     for snap in &snaps {
         let labels = format!("function=\"{}\"", escape(snap.name));
-        sample(&mut out, "cold_starts_total", &labels, snap.stats.cold_starts);
+        sample(
+            &mut out,
+            "cold_starts_total",
+            &labels,
+            snap.stats.cold_starts,
+        );
     }
 
     let help = "Unix time at which the function last finished.";
     header(&mut out, "last_execution_timestamp_seconds", "gauge", help);
     for snap in &snaps {
-        let Some(at) = snap.stats.last_execution else { continue };
-        let seconds = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        let Some(at) = snap.stats.last_execution else {
+            continue;
+        };
+        let seconds = at
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
         let labels = format!("function=\"{}\"", escape(snap.name));
-        sample(&mut out, "last_execution_timestamp_seconds", &labels, seconds);
+        sample(
+            &mut out,
+            "last_execution_timestamp_seconds",
+            &labels,
+            seconds,
+        );
     }
 
     custom_metrics(&mut out, &snaps);
@@ -65,11 +104,26 @@ pub fn render(metrics: &Metrics, name: Option<&str>) -> String {
     let help = "Requests answered without invoking a function.";
     header(&mut out, "rejections_total", "counter", help);
     for (why, count) in metrics.rejections() {
-        sample(&mut out, "rejections_total", &format!("reason=\"{}\"", why.key()), count);
+        sample(
+            &mut out,
+            "rejections_total",
+            &format!("reason=\"{}\"", why.key()),
+            count,
+        );
     }
 
-    header(&mut out, "uptime_seconds", "gauge", "Time since the gateway started.");
-    sample(&mut out, "uptime_seconds", "", metrics.uptime().as_secs_f64());
+    header(
+        &mut out,
+        "uptime_seconds",
+        "gauge",
+        "Time since the gateway started.",
+    );
+    sample(
+        &mut out,
+        "uptime_seconds",
+        "",
+        metrics.uptime().as_secs_f64(),
+    );
     out
 }
 
@@ -78,7 +132,11 @@ fn custom_metrics(out: &mut String, snaps: &[FunctionSnapshot]) {
     header(out, "custom_metric_total", "counter", help);
     for snap in snaps {
         for (name, metric) in &snap.stats.custom {
-            let labels = format!("function=\"{}\",metric=\"{}\"", escape(snap.name), escape(name));
+            let labels = format!(
+                "function=\"{}\",metric=\"{}\"",
+                escape(snap.name),
+                escape(name)
+            );
             sample(out, "custom_metric_total", &labels, metric.count);
         }
     }
@@ -86,9 +144,18 @@ fn custom_metrics(out: &mut String, snaps: &[FunctionSnapshot]) {
     header(out, "custom_metric_duration_seconds_total", "counter", help);
     for snap in snaps {
         for (name, metric) in &snap.stats.custom {
-            let labels = format!("function=\"{}\",metric=\"{}\"", escape(snap.name), escape(name));
+            let labels = format!(
+                "function=\"{}\",metric=\"{}\"",
+                escape(snap.name),
+                escape(name)
+            );
             let seconds = metric.duration_total.as_secs_f64();
-            sample(out, "custom_metric_duration_seconds_total", &labels, seconds);
+            sample(
+                out,
+                "custom_metric_duration_seconds_total",
+                &labels,
+                seconds,
+            );
         }
     }
 }
@@ -96,7 +163,10 @@ fn custom_metrics(out: &mut String, snaps: &[FunctionSnapshot]) {
 fn operations(
     snap: &FunctionSnapshot,
 ) -> impl Iterator<Item = (&'static str, &super::metrics::OperationStats)> {
-    snap.operation_names.iter().copied().zip(&snap.stats.operations)
+    snap.operation_names
+        .iter()
+        .copied()
+        .zip(&snap.stats.operations)
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -114,7 +184,10 @@ fn sample(out: &mut String, name: &str, labels: &str, value: impl std::fmt::Disp
 
 /// Label values may hold any text; these three characters would end or break the line.
 fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -134,7 +207,14 @@ mod tests {
             let custom_metrics = &["success.total"];
             metrics.record(
                 0,
-                &Sample { operation: 2, failed: false, started, duration, finished_at, custom_metrics },
+                &Sample {
+                    operation: 2,
+                    failed: false,
+                    started,
+                    duration,
+                    finished_at,
+                    custom_metrics,
+                },
             );
         }
         let text = render(&metrics, Some("custom-metrics"));

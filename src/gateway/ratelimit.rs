@@ -15,7 +15,9 @@ const PRUNE_ABOVE: usize = 4096;
 pub enum Decision {
     Allowed,
     /// Over the limit; a token will be back after this many whole seconds (at least 1).
-    Throttled { retry_after_secs: u64 },
+    Throttled {
+        retry_after_secs: u64,
+    },
 }
 
 struct Bucket {
@@ -32,7 +34,10 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// A limiter allowing `per_minute` requests per client (at least 1).
     pub fn new(per_minute: u32) -> Self {
-        RateLimiter { per_minute: f64::from(per_minute.max(1)), buckets: Mutex::default() }
+        RateLimiter {
+            per_minute: f64::from(per_minute.max(1)),
+            buckets: Mutex::default(),
+        }
     }
 
     /// Takes a token for `client` at `now`, or says how long to wait for one.
@@ -46,8 +51,10 @@ impl RateLimiter {
                     < full
             });
         }
-        let bucket =
-            buckets.entry(client).or_insert(Bucket { tokens: self.per_minute, updated: now });
+        let bucket = buckets.entry(client).or_insert(Bucket {
+            tokens: self.per_minute,
+            updated: now,
+        });
         let refill = now.saturating_duration_since(bucket.updated).as_secs_f64() * per_second;
         bucket.tokens = (bucket.tokens + refill).min(self.per_minute);
         bucket.updated = bucket.updated.max(now);
@@ -56,7 +63,9 @@ impl RateLimiter {
             Decision::Allowed
         } else {
             let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / per_second);
-            Decision::Throttled { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
+            Decision::Throttled {
+                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            }
         }
     }
 }
@@ -76,12 +85,22 @@ mod tests {
             assert_eq!(limiter.check(A, t0), Decision::Allowed);
         }
         // 3 per minute: one token every 20 s
-        assert_eq!(limiter.check(A, t0), Decision::Throttled { retry_after_secs: 20 });
+        assert_eq!(
+            limiter.check(A, t0),
+            Decision::Throttled {
+                retry_after_secs: 20
+            }
+        );
         // another client has its own bucket
         assert_eq!(limiter.check(B, t0), Decision::Allowed);
         // 15 s later a quarter of a token is still missing: 5 s to wait
         let t15 = t0 + Duration::from_secs(15);
-        assert_eq!(limiter.check(A, t15), Decision::Throttled { retry_after_secs: 5 });
+        assert_eq!(
+            limiter.check(A, t15),
+            Decision::Throttled {
+                retry_after_secs: 5
+            }
+        );
         // after 20 s one request goes through, then the bucket is empty again
         let t20 = t0 + Duration::from_secs(20);
         assert_eq!(limiter.check(A, t20), Decision::Allowed);
@@ -95,7 +114,12 @@ mod tests {
         for _ in 0..6000 {
             limiter.check(A, t0);
         }
-        assert_eq!(limiter.check(A, t0), Decision::Throttled { retry_after_secs: 1 });
+        assert_eq!(
+            limiter.check(A, t0),
+            Decision::Throttled {
+                retry_after_secs: 1
+            }
+        );
     }
 
     #[test]

@@ -20,7 +20,12 @@ impl Reply {
     /// A JSON answer.
     pub fn json(status: u16, value: &Value) -> Self {
         let body = serde_json::to_vec(value).unwrap_or_default();
-        Reply { status, content_type: "application/json", body, headers: Vec::new() }
+        Reply {
+            status,
+            content_type: "application/json",
+            body,
+            headers: Vec::new(),
+        }
     }
 
     /// A JSON error answer: `{"error": message}`.
@@ -30,7 +35,12 @@ impl Reply {
 
     /// A text answer of the given media type.
     pub fn text(status: u16, content_type: &'static str, body: String) -> Self {
-        Reply { status, content_type, body: body.into_bytes(), headers: Vec::new() }
+        Reply {
+            status,
+            content_type,
+            body: body.into_bytes(),
+            headers: Vec::new(),
+        }
     }
 
     /// Adds a header.

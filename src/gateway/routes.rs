@@ -99,14 +99,24 @@ fn answer(gateway: &Gateway, request: &mut Request, pause: &dyn Fn(Duration)) ->
     let Some(route) = Route::parse(path) else {
         gateway.metrics.reject(Rejection::NotFound);
         let method = request.method();
-        return Reply::error(404, format!("no route for {method} {path}; see GET /functions"));
+        return Reply::error(
+            404,
+            format!("no route for {method} {path}; see GET /functions"),
+        );
     };
     if !route.allows(request.method()) {
         gateway.metrics.reject(Rejection::MethodNotAllowed);
-        let allowed = if matches!(route, Route::Invoke(..)) { "POST" } else { "GET, HEAD" };
+        let allowed = if matches!(route, Route::Invoke(..)) {
+            "POST"
+        } else {
+            "GET, HEAD"
+        };
         let method = request.method();
-        return Reply::error(405, format!("{method} is not allowed on {path}; use {allowed}"))
-            .with_header("Allow", allowed);
+        return Reply::error(
+            405,
+            format!("{method} is not allowed on {path}; use {allowed}"),
+        )
+        .with_header("Allow", allowed);
     }
     if route != Route::Health {
         if let Some(refused) = admit(gateway, request) {
@@ -128,8 +138,7 @@ fn answer(gateway: &Gateway, request: &mut Request, pause: &dyn Fn(Duration)) ->
 /// The rate limit, then the key: `None` when the request may go on.
 fn admit(gateway: &Gateway, request: &Request) -> Option<Reply> {
     if let (Some(limiter), Some(addr)) = (&gateway.limiter, request.remote_addr()) {
-        if let Decision::Throttled { retry_after_secs } = limiter.check(addr.ip(), Instant::now())
-        {
+        if let Decision::Throttled { retry_after_secs } = limiter.check(addr.ip(), Instant::now()) {
             gateway.metrics.reject(Rejection::Throttled);
             let message = format!("rate limit exceeded; retry in {retry_after_secs} s");
             return Some(
@@ -138,7 +147,10 @@ fn admit(gateway: &Gateway, request: &Request) -> Option<Reply> {
         }
     }
     let key = gateway.api_key.as_ref()?;
-    if key.accepts(header(request, "X-API-Key"), header(request, "Authorization")) {
+    if key.accepts(
+        header(request, "X-API-Key"),
+        header(request, "Authorization"),
+    ) {
         return None;
     }
     gateway.metrics.reject(Rejection::Unauthorized);
@@ -146,8 +158,12 @@ fn admit(gateway: &Gateway, request: &Request) -> Option<Reply> {
     Some(Reply::error(401, message).with_header("WWW-Authenticate", "Bearer realm=\"fnstress\""))
 }
 
-fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
-    request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str())
+fn header<'r>(request: &'r Request, name: &'static str) -> Option<&'r str> {
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv(name))
+        .map(|h| h.value.as_str())
 }
 
 fn functions(registry: &Registry) -> Reply {
@@ -174,11 +190,18 @@ fn metrics(gateway: &Gateway, request: &Request, query: &str, name: Option<&str>
         }
     };
     if prometheus {
-        return Reply::text(200, prometheus::CONTENT_TYPE, prometheus::render(&gateway.metrics, name));
+        return Reply::text(
+            200,
+            prometheus::CONTENT_TYPE,
+            prometheus::render(&gateway.metrics, name),
+        );
     }
     match name {
         None => Reply::json(200, &metrics_json::all(&gateway.metrics)),
-        Some(name) => Reply::json(200, &metrics_json::function(&gateway.metrics.snapshot(Some(name))[0])),
+        Some(name) => Reply::json(
+            200,
+            &metrics_json::function(&gateway.metrics.snapshot(Some(name))[0]),
+        ),
     }
 }
 
@@ -203,7 +226,10 @@ fn wants_prometheus(accept: Option<&str>, query: &str) -> Result<bool, Reply> {
 fn unknown_function(gateway: &Gateway, name: &str) -> Reply {
     gateway.metrics.reject(Rejection::NotFound);
     let known = gateway.registry.names();
-    Reply::error(404, format!("function '{name}' does not exist; available: {known}"))
+    Reply::error(
+        404,
+        format!("function '{name}' does not exist; available: {known}"),
+    )
 }
 
 fn invoke(
@@ -241,10 +267,11 @@ fn invoke(
 
     match (invocation.result, style) {
         (Ok(answer), _) => Reply::json(200, &answer),
-        (Err(message), Style::Lambda) => {
-            Reply::json(200, &json!({"errorMessage": message, "errorType": "FunctionError"}))
-                .with_header("X-Amz-Function-Error", "Unhandled")
-        }
+        (Err(message), Style::Lambda) => Reply::json(
+            200,
+            &json!({"errorMessage": message, "errorType": "FunctionError"}),
+        )
+        .with_header("X-Amz-Function-Error", "Unhandled"),
         (Err(message), Style::Run | Style::OpenFaas) => {
             Reply::json(500, &json!({"error": message, "function": name}))
         }
@@ -276,7 +303,10 @@ fn read_body(request: &mut Request) -> Result<Map<String, Value>, (Rejection, Re
     let bad = |message: String| (Rejection::BadRequest, Reply::error(400, message));
     match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(input)) => Ok(input),
-        Ok(other) => Err(bad(format!("body must be a JSON object, not {}", kind(&other)))),
+        Ok(other) => Err(bad(format!(
+            "body must be a JSON object, not {}",
+            kind(&other)
+        ))),
         Err(e) => Err(bad(format!("body is not valid JSON: {e}"))),
     }
 }
@@ -304,8 +334,14 @@ mod tests {
             ("/metrics", Some(Route::Metrics(None))),
             ("/metrics/echo", Some(Route::Metrics(Some("echo")))),
             ("/run/echo", Some(Route::Invoke("echo", Style::Run))),
-            ("/function/echo", Some(Route::Invoke("echo", Style::OpenFaas))),
-            ("/2015-03-31/functions/echo/invocations", Some(Route::Invoke("echo", Style::Lambda))),
+            (
+                "/function/echo",
+                Some(Route::Invoke("echo", Style::OpenFaas)),
+            ),
+            (
+                "/2015-03-31/functions/echo/invocations",
+                Some(Route::Invoke("echo", Style::Lambda)),
+            ),
             // extra or missing segments, trailing slashes, empty names
             ("/run/echo/x", None),
             ("/run/", None),
@@ -326,14 +362,25 @@ mod tests {
             (None, "", false),
             (Some("*/*"), "", false),
             (Some("text/plain"), "", true),
-            (Some("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"), "", true),
+            (
+                Some("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"),
+                "",
+                true,
+            ),
             (Some("application/json, text/plain"), "", false),
             (None, "format=prometheus", true),
             (Some("text/plain"), "x=1&format=json", false),
         ];
         for (accept, query, expected) in cases {
-            assert_eq!(wants_prometheus(accept, query).unwrap(), expected, "{accept:?} {query}");
+            assert_eq!(
+                wants_prometheus(accept, query).unwrap(),
+                expected,
+                "{accept:?} {query}"
+            );
         }
-        assert_eq!(wants_prometheus(None, "format=xml").unwrap_err().status, 400);
+        assert_eq!(
+            wants_prometheus(None, "format=xml").unwrap_err().status,
+            400
+        );
     }
 }
