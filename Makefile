@@ -1,0 +1,46 @@
+# fnstress: build, test, lint and the everyday stress workflow.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+TARGET      ?= custom-metrics
+CONCURRENCY ?= 5
+DURATION    ?= 60s
+GATEWAY     ?= http://127.0.0.1:8080
+LISTEN      ?= 127.0.0.1:8080
+BIN         := target/release/fnstress
+
+.PHONY: build release test lint stress serve clean
+
+build:
+	cargo build
+
+release:
+	cargo build --release
+
+## The test command README gives; .ci/run runs exactly this.
+test:
+	cargo test --all-targets -- --test-threads 2
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+serve: release
+	$(BIN) serve --listen $(LISTEN)
+
+## Stress TARGET on GATEWAY. When nothing answers there, start the built-in gateway for the
+## run and stop it afterwards (only the one started here).
+stress: release
+	@hostport=$$(echo '$(GATEWAY)' | sed -E 's#^[a-z]+://##; s#/.*$$##'); \
+	host=$${hostport%:*}; port=$${hostport##*:}; [ "$$port" != "$$hostport" ] || port=80; \
+	started=; \
+	if ! (exec 3<>/dev/tcp/$$host/$$port) 2>/dev/null; then \
+	  echo "fnstress: nothing answers at $(GATEWAY); starting the built-in gateway" >&2; \
+	  $(BIN) serve --listen $$host:$$port & started=$$!; \
+	  for _ in $$(seq 50); do (exec 3<>/dev/tcp/$$host/$$port) 2>/dev/null && break; sleep 0.1; done; \
+	fi; \
+	trap '[ -z "$$started" ] || kill -TERM $$started 2>/dev/null || true' EXIT; \
+	$(BIN) run --gateway '$(GATEWAY)' -t '$(TARGET)' -c '$(CONCURRENCY)' -z '$(DURATION)'
+
+clean:
+	cargo clean
