@@ -28,6 +28,9 @@ const MAX_HANDLERS: usize = 4096;
 /// and a thousand of them must fit at once.
 const HANDLER_STACK_BYTES: usize = 256 * 1024;
 
+/// Pending connections the kernel queues (capped by the system's `somaxconn`).
+const LISTEN_BACKLOG: i32 = 4096;
+
 /// How often an idle handler looks at the stop flag.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -151,6 +154,7 @@ pub fn serve(
     let bound = listener
         .local_addr()
         .map_err(|e| Error::internal(format!("{listen}: {e}")))?;
+    widen_backlog(&listener);
     let server = tiny_http::Server::from_listener(listener, None)
         .map_err(|e| Error::internal(format!("starting the HTTP server on {bound}: {e}")))?;
 
@@ -193,6 +197,22 @@ pub fn serve(
         Stop::Failed(message) => Err(Error::internal(format!("gateway failed: {message}"))),
     }
 }
+
+/// A thousand clients connecting at once overflow the standard library's backlog of 128;
+/// the kernel then drops handshakes and clients retry a second later, which a load test
+/// would see as latency. Listening again on a listening socket only resizes its queue.
+#[cfg(unix)]
+fn widen_backlog(listener: &TcpListener) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is owned by `listener`, which outlives this call; `listen` does
+    // not touch memory. A failure only leaves the smaller queue in place.
+    unsafe {
+        libc::listen(listener.as_raw_fd(), LISTEN_BACKLOG);
+    }
+}
+
+#[cfg(not(unix))]
+fn widen_backlog(_listener: &TcpListener) {}
 
 /// The first Ctrl-C or SIGTERM stops gracefully; a second one ends the process at once.
 fn on_signal(stop: mpsc::Sender<Stop>) -> Result<()> {
