@@ -9,6 +9,7 @@ use http::Method;
 use serde_json::{json, Map, Value};
 
 use crate::duration;
+use crate::engine::pacer::{parse_rate, Schedule, Stages};
 use crate::error::Result;
 use crate::options::{type_name, ArgKind, Layers, Origin, Setting, Spec};
 use crate::payload::{Workload, DEFAULT_OPS};
@@ -60,6 +61,9 @@ pub const RUN_SPECS: &[Spec] = &[
     opt("ops", "--ops", None),
     opt("payloads", "--payloads", None),
     opt("seed", "--seed", None),
+    opt("rate", "--rate", None),
+    opt("think", "--think", None),
+    opt("stages", "--stages", None),
     switch("no_preflight", "--no-preflight", None),
     opt("json", "--json", None),
     opt("output", "--output", Some("-o")),
@@ -80,6 +84,21 @@ pub enum OutputFormat {
     Json,
 }
 
+/// How invocations are paced.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Load {
+    /// Each worker invokes again as soon as its answer is in (after an optional think time);
+    /// with stages, the number of active workers follows the ramp.
+    Closed {
+        /// Uniform pause between a worker's invocations.
+        think: Option<(Duration, Duration)>,
+        /// Ramp of active workers.
+        stages: Option<Stages>,
+    },
+    /// Invocations are due on a schedule from the start, whatever the answers do.
+    Open(Schedule),
+}
+
 /// The validated settings of one run.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
@@ -87,6 +106,8 @@ pub struct RunConfig {
     pub target: Target,
     /// Number of workers.
     pub concurrency: usize,
+    /// Closed or open model.
+    pub load: Load,
     /// Deadline after the start; `None` when only a request budget ends the run.
     pub duration: Option<Duration>,
     /// Exact number of invocations across all workers.
@@ -118,9 +139,39 @@ pub struct RunConfig {
 impl RunConfig {
     /// Validates the layered settings into a config.
     pub fn from_layers(layers: &Layers) -> Result<RunConfig> {
-        let concurrency = get_u64(layers, "concurrency", 1, 100_000)?.unwrap_or(5) as usize;
+        let load = build_load(layers)?;
+        let mut concurrency = get_u64(layers, "concurrency", 1, 100_000)?;
+        if let Load::Closed {
+            stages: Some(st), ..
+        } = &load
+        {
+            let peak = st.peak() as u64;
+            match (concurrency, layers.get("concurrency")) {
+                (Some(c), Some(s)) if c < peak => {
+                    return Err(s.error(format!("{c} is below the {peak} workers of --stages")))
+                }
+                (None, _) => concurrency = Some(peak),
+                _ => {}
+            }
+        }
+        let concurrency = concurrency.unwrap_or(5) as usize;
         let requests = get_u64(layers, "requests", 1, 1_000_000_000_000)?;
-        let duration = get_duration(layers, "duration")?;
+        let mut duration = get_duration(layers, "duration")?;
+        if let Some(st) = layers.get("stages") {
+            if let Some(d) = layers.get("duration") {
+                return Err(st.error(format!(
+                    "cannot be combined with {}; the stages set the duration",
+                    d.name()
+                )));
+            }
+            duration = Some(match &load {
+                Load::Open(Schedule::Ramp(s))
+                | Load::Closed {
+                    stages: Some(s), ..
+                } => s.total(),
+                _ => unreachable!("stages always build a ramp"),
+            });
+        }
         if let (Some(s), Some(d)) = (layers.get("duration"), duration) {
             if d.is_zero() {
                 return Err(s.error("must be more than 0; write e.g. 30s or 2m"));
@@ -140,6 +191,7 @@ impl RunConfig {
         Ok(RunConfig {
             target: build_target(layers)?,
             concurrency,
+            load,
             duration,
             requests,
             timeout,
@@ -154,6 +206,23 @@ impl RunConfig {
             output: get_output(layers)?,
             quiet: get_bool(layers, "quiet")?.unwrap_or(false),
         })
+    }
+
+    fn load_json(&self) -> Value {
+        let stages_json = |s: &Stages| -> Value {
+            s.0.iter()
+                .map(|st| json!({"duration_s": st.duration.as_secs_f64(), "target": st.target}))
+                .collect()
+        };
+        match &self.load {
+            Load::Closed { think, stages } => json!({
+                "model": "closed",
+                "think_s": think.map(|(a, b)| [a.as_secs_f64(), b.as_secs_f64()]),
+                "stages": stages.as_ref().map(stages_json),
+            }),
+            Load::Open(Schedule::Constant(r)) => json!({"model": "open", "rate_per_s": r}),
+            Load::Open(Schedule::Ramp(s)) => json!({"model": "open", "stages": stages_json(s)}),
+        }
     }
 
     /// The configuration as reports show it, with every secret replaced.
@@ -179,6 +248,7 @@ impl RunConfig {
             "workload": self.workload.source,
             "operations": self.workload.operations,
             "seed": self.seed,
+            "load": self.load_json(),
         })
     }
 }
@@ -246,6 +316,77 @@ fn build_target(layers: &Layers) -> Result<Target> {
         None => Target::new(&function, DEFAULT_GATEWAY, route, method, "--gateway"),
         Some(s) => Target::new(&function, expect_str(s)?, route, method, &s.name()),
     }
+}
+
+fn build_load(layers: &Layers) -> Result<Load> {
+    let rate = layers.get("rate");
+    let stages = layers.get("stages");
+    let think = layers.get("think");
+    if let (Some(r), Some(s)) = (rate, stages) {
+        return Err(s.error(format!(
+            "cannot be combined with {}; write rate stages such as 30s:100/s,1m:500/s",
+            r.name()
+        )));
+    }
+    let stages = match stages {
+        None => None,
+        Some(s) => {
+            let text = expect_str(s)?;
+            let ramp = Stages::parse(text, text.contains('/')).map_err(|m| s.error(m))?;
+            Some((s, ramp, text.contains('/')))
+        }
+    };
+    let open = match (rate, &stages) {
+        (Some(r), _) => {
+            let text = match &r.value {
+                Value::Number(n) if !r.is_text() => n.to_string(),
+                _ => expect_str(r)?.to_string(),
+            };
+            Some(Schedule::Constant(
+                parse_rate(&text).map_err(|m| r.error(m))?,
+            ))
+        }
+        (None, Some((_, ramp, true))) => Some(Schedule::Ramp(ramp.clone())),
+        _ => None,
+    };
+    if let Some(schedule) = open {
+        if let Some(t) = think {
+            return Err(t.error("applies to the closed model only; it cannot go with a rate"));
+        }
+        return Ok(Load::Open(schedule));
+    }
+    let think = match think {
+        None => None,
+        Some(t) => Some(parse_think(expect_str(t)?).map_err(|m| t.error(m))?),
+    };
+    Ok(Load::Closed {
+        think,
+        stages: stages.map(|(_, ramp, _)| ramp),
+    })
+}
+
+/// Parses `MIN..MAX` think time, e.g. `0..200ms` or `100ms..100ms`.
+fn parse_think(text: &str) -> std::result::Result<(Duration, Duration), String> {
+    let (a, b) = text
+        .split_once("..")
+        .ok_or_else(|| format!("'{text}' is not MIN..MAX; write e.g. 0..200ms"))?;
+    // `0..200ms`: a bare minimum takes the maximum's unit, as people write ranges.
+    let unit: String = b
+        .trim()
+        .chars()
+        .skip_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let a_text = if a.trim().parse::<f64>().is_ok() {
+        format!("{}{unit}", a.trim())
+    } else {
+        a.into()
+    };
+    let min = duration::parse(&a_text).map_err(|m| format!("'{text}': {m}"))?;
+    let max = duration::parse(b).map_err(|m| format!("'{text}': {m}"))?;
+    if min > max {
+        return Err(format!("'{text}': the minimum is above the maximum"));
+    }
+    Ok((min, max))
 }
 
 fn build_workload(layers: &Layers) -> Result<Workload> {
@@ -543,6 +684,38 @@ mod tests {
             .merge_json(RUN_SPECS, &json!({"concurency": 3}), Origin::Event)
             .unwrap_err();
         assert!(e.to_string().contains("did you mean 'concurrency'"), "{e}");
+    }
+
+    #[test]
+    fn load_models_are_validated() {
+        let c = RunConfig::from_layers(&layers(json!({"rate": "30000/m"}), &[])).unwrap();
+        assert_eq!(c.load, Load::Open(Schedule::Constant(500.0)));
+        let c = RunConfig::from_layers(&layers(json!({"stages": "10s:4,5s:0"}), &[])).unwrap();
+        assert_eq!(
+            (c.concurrency, c.duration),
+            (4, Some(Duration::from_secs(15)))
+        );
+        let c = RunConfig::from_layers(&layers(json!({"think": "0..200ms"}), &[])).unwrap();
+        let want = Some((Duration::ZERO, Duration::from_millis(200)));
+        assert!(matches!(c.load, Load::Closed { think, .. } if think == want));
+        let table = [
+            (json!({"rate": "0"}), "key 'rate'"),
+            (json!({"think": "5..1"}), "minimum is above the maximum"),
+            (json!({"stages": "30s"}), "not DURATION:TARGET"),
+            (
+                json!({"stages": "5s:2", "duration": 3}),
+                "cannot be combined",
+            ),
+            (json!({"rate": 5, "think": "0..1s"}), "closed model only"),
+            (
+                json!({"stages": "5s:8", "concurrency": 2}),
+                "below the 8 workers",
+            ),
+        ];
+        for (event, want) in table {
+            let e = RunConfig::from_layers(&layers(event.clone(), &[])).unwrap_err();
+            assert!(e.to_string().contains(want), "{event}: {e}");
+        }
     }
 
     #[test]

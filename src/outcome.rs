@@ -95,6 +95,11 @@ pub struct Outcome {
     pub end_us: u64,
     /// Response body bytes read.
     pub bytes: u64,
+    /// Open model only: time from when the invocation was due to the end of its answer
+    /// (latency corrected for coordinated omission); 0 in the closed model.
+    pub corrected_us: u64,
+    /// Open model only: how long after its due time the invocation was sent.
+    pub late_us: u64,
     /// What went wrong, for the error table; `None` for successes and plain status errors.
     pub detail: Option<Box<str>>,
 }

@@ -124,6 +124,13 @@ fn raise_fd_limit(concurrency: usize) -> Result<()> {
 /// Writes the JSON file first (so it exists even if stdout is gone), then stdout.
 fn write_reports(cfg: &RunConfig, result: &RunResult) -> Result<i32> {
     let doc = report::build(cfg, result);
+    if let Some(short) = doc["rate"]["shortfall"].as_f64().filter(|s| *s > 0.01) {
+        messages::warn(&format!(
+            "achieved rate is {:.1}% below the requested rate: every worker was busy; raise \
+             --concurrency or lower --rate",
+            short * 100.0
+        ));
+    }
     if let Some(path) = &cfg.json_path {
         report::json::write_atomic(path, &doc)?;
         messages::info(&format!("wrote the JSON report to {}", path.display()));

@@ -105,6 +105,12 @@ pub struct Stats {
     pub timeline: Vec<Second>,
     /// Response body bytes read.
     pub bytes: u64,
+    /// Open model only: latency from the due time (corrected for coordinated omission).
+    pub corrected: Option<Histogram<u64>>,
+    /// Open model only: how late invocations were sent after their due time.
+    pub lateness: Option<Histogram<u64>>,
+    /// Open model only: invocations sent at least [`LATE_US`] after their due time.
+    pub late: u64,
     open: BTreeMap<u64, (KindCounts, Histogram<u64>)>,
 }
 
@@ -112,13 +118,17 @@ pub struct Stats {
 /// ended at nearly the same time may reach the collector slightly out of order.
 const OPEN_SECONDS: u64 = 2;
 
+/// An invocation sent this much after its due time counts as started late; below it is the
+/// ordinary jitter of waking a sleeping thread.
+pub const LATE_US: u64 = 1000;
+
 /// Distinct error messages kept; later new messages are folded into one "other" line so a
 /// target that puts a unique id in every error cannot grow memory without bound.
 const MAX_ERROR_MESSAGES: usize = 100;
 
 impl Stats {
     /// Empty stats for a run with these operations and this many workers.
-    pub fn new(operations: &[String], workers: usize) -> Stats {
+    pub fn new(operations: &[String], workers: usize, open_model: bool) -> Stats {
         Stats {
             counts: KindCounts::default(),
             status_codes: BTreeMap::new(),
@@ -135,6 +145,9 @@ impl Stats {
             workers: vec![WorkerStats::default(); workers],
             timeline: vec![],
             bytes: 0,
+            corrected: open_model.then(new_histogram),
+            lateness: open_model.then(new_histogram),
+            late: 0,
             open: BTreeMap::new(),
         }
     }
@@ -159,6 +172,11 @@ impl Stats {
         let _ = self.latency.record(us);
         if o.kind != Kind::Success {
             self.add_error(o);
+        }
+        if let (Some(c), Some(l)) = (self.corrected.as_mut(), self.lateness.as_mut()) {
+            let _ = c.record(o.corrected_us.max(1));
+            let _ = l.record(o.late_us);
+            self.late += u64::from(o.late_us >= LATE_US);
         }
 
         let second = o.end_us / 1_000_000;
@@ -256,13 +274,15 @@ mod tests {
             latency_us: 1000 * (1 + end_ms % 7),
             end_us: end_ms * 1000,
             bytes: 10,
+            corrected_us: 0,
+            late_us: 0,
             detail: None,
         }
     }
 
     #[test]
     fn sums_agree_across_every_view() {
-        let mut s = Stats::new(&["a".into(), "b".into()], 3);
+        let mut s = Stats::new(&["a".into(), "b".into()], 3, false);
         let kinds = [
             Kind::Success,
             Kind::HttpError,
@@ -298,7 +318,7 @@ mod tests {
 
     #[test]
     fn empty_seconds_are_filled() {
-        let mut s = Stats::new(&["a".into()], 1);
+        let mut s = Stats::new(&["a".into()], 1, false);
         s.add(&outcome(0, 0, Kind::Success, 200, 500));
         s.add(&outcome(0, 0, Kind::Success, 200, 4500));
         s.finish();
@@ -308,7 +328,7 @@ mod tests {
 
     #[test]
     fn error_messages_are_bounded() {
-        let mut s = Stats::new(&["a".into()], 1);
+        let mut s = Stats::new(&["a".into()], 1, false);
         for i in 0..500 {
             let mut o = outcome(0, 0, Kind::IoError, 0, 1);
             o.detail = Some(format!("reset {i}").into());

@@ -5,22 +5,21 @@
 
 mod gate;
 mod invoke;
+pub mod pacer;
 pub mod signals;
 mod slots;
+mod worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::Sender;
-
 use crate::collector::{self, Progress};
-use crate::config::RunConfig;
+use crate::config::{Load, RunConfig};
 use crate::error::{Error, Result};
-use crate::outcome::{Event, Outcome};
+use crate::outcome::Event;
 use crate::stats::Stats;
 use gate::Gate;
-use invoke::Invoker;
 use slots::Slot;
 
 /// Worker threads only hold an HTTP client and a few buffers; small stacks let 10,000 of
@@ -59,10 +58,14 @@ pub struct RunResult {
     pub elapsed: Duration,
     /// Why it stopped.
     pub stop: StopReason,
+    /// One sample per second.
+    pub samples: Vec<Sample>,
+    /// From the release to the stop (before the grace period).
+    pub stopped_after: Duration,
 }
 
 /// State shared by the workers and the engine.
-struct Shared<'a> {
+pub(crate) struct Shared<'a> {
     cfg: &'a RunConfig,
     gate: Gate,
     stop: AtomicBool,
@@ -71,6 +74,19 @@ struct Shared<'a> {
     slots: Vec<Slot>,
     start: std::sync::OnceLock<Instant>,
     hard_end: std::sync::OnceLock<Option<Instant>>,
+    /// Workers that are not parked by a ramp (closed model).
+    active: AtomicUsize,
+}
+
+/// What the engine sampled at each second of the run, for the timeline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sample {
+    /// Seconds since the start.
+    pub second: u64,
+    /// Active workers (closed model) or workers with an invocation in flight (open model).
+    pub active_workers: usize,
+    /// Target rate at that second (open model).
+    pub target_rate: Option<f64>,
 }
 
 /// Runs the load and calls `report` with the result before the worker scope is left. If some
@@ -86,10 +102,12 @@ pub fn run(cfg: &RunConfig, report: impl FnOnce(RunResult) -> Result<i32>) -> Re
         slots: (0..cfg.concurrency).map(|_| Slot::default()).collect(),
         start: Default::default(),
         hard_end: Default::default(),
+        active: AtomicUsize::new(0),
     };
     let (tx, rx) = crossbeam_channel::unbounded::<Event>();
     let progress = (!cfg.quiet).then(Progress::new);
-    let stats = Stats::new(&cfg.workload.operations, cfg.concurrency);
+    let open_model = matches!(cfg.load, Load::Open(_));
+    let stats = Stats::new(&cfg.workload.operations, cfg.concurrency, open_model);
 
     thread::scope(|scope| {
         let collector = thread::Builder::new()
@@ -103,7 +121,7 @@ pub fn run(cfg: &RunConfig, report: impl FnOnce(RunResult) -> Result<i32>) -> Re
             let spawned = thread::Builder::new()
                 .name(format!("worker-{id}"))
                 .stack_size(WORKER_STACK)
-                .spawn_scoped(scope, move || worker(shared, id as u32, worker_tx));
+                .spawn_scoped(scope, move || worker::run(shared, id as u32, worker_tx));
             if let Err(e) = spawned {
                 shared.gate.abort();
                 let _ = tx.send(Event::Finish);
@@ -118,8 +136,10 @@ pub fn run(cfg: &RunConfig, report: impl FnOnce(RunResult) -> Result<i32>) -> Re
         shared.hard_end.set(hard_end).expect("set once");
         shared.gate.open();
 
-        let stop = wait_for_stop(&shared, start);
+        let mut samples = vec![];
+        let stop = wait_for_stop(&shared, start, &mut samples);
         shared.stop.store(true, Ordering::SeqCst);
+        let stopped_after = start.elapsed();
         wait_for_workers(&shared, Instant::now() + cfg.grace);
         let elapsed = start.elapsed();
         for (id, slot) in shared.slots.iter().enumerate() {
@@ -140,6 +160,8 @@ pub fn run(cfg: &RunConfig, report: impl FnOnce(RunResult) -> Result<i32>) -> Re
             started_at,
             elapsed,
             stop,
+            samples,
+            stopped_after,
         })?;
         if shared.finished.load(Ordering::SeqCst) < cfg.concurrency {
             // Workers blocked in a read past the grace period cannot be interrupted; their
@@ -150,9 +172,15 @@ pub fn run(cfg: &RunConfig, report: impl FnOnce(RunResult) -> Result<i32>) -> Re
     })
 }
 
-fn wait_for_stop(shared: &Shared, start: Instant) -> StopReason {
+fn wait_for_stop(shared: &Shared, start: Instant, samples: &mut Vec<Sample>) -> StopReason {
     let deadline = shared.cfg.duration.map(|d| start + d);
     loop {
+        // Sample in the middle of each second, away from ramp steps at whole seconds.
+        let next = samples.len() as u64;
+        let at = Duration::from_millis(next * 1000 + 500);
+        if start.elapsed() >= at {
+            samples.push(sample(shared, next, at));
+        }
         if signals::stop_requested() {
             return StopReason::Signal;
         }
@@ -165,6 +193,21 @@ fn wait_for_stop(shared: &Shared, start: Instant) -> StopReason {
             Some(d) => thread::sleep((d - now).min(Duration::from_millis(5))),
             None => thread::sleep(Duration::from_millis(5)),
         }
+    }
+}
+
+fn sample(shared: &Shared, second: u64, at: Duration) -> Sample {
+    match &shared.cfg.load {
+        Load::Open(schedule) => Sample {
+            second,
+            active_workers: shared.slots.iter().filter(|s| s.is_busy()).count(),
+            target_rate: Some(schedule.rate_at(at)),
+        },
+        Load::Closed { .. } => Sample {
+            second,
+            active_workers: shared.active.load(Ordering::SeqCst),
+            target_rate: None,
+        },
     }
 }
 
@@ -199,56 +242,4 @@ fn spawn_error(id: usize, wanted: usize, e: &std::io::Error) -> Error {
          --concurrency or raise the limit",
         id + 1
     ))
-}
-
-/// One worker: wait for the gate, then invoke until told to stop.
-fn worker(shared: &Shared, id: u32, tx: Sender<Event>) {
-    let cfg = shared.cfg;
-    if shared.gate.wait() {
-        let mut invoker = Invoker::new(cfg);
-        let mut picker = cfg.workload.picker(id, cfg.seed);
-        let start = *shared.start.get().expect("set before the gate opens");
-        let hard_end = *shared.hard_end.get().expect("set before the gate opens");
-        let slot = &shared.slots[id as usize];
-        while !shared.stop.load(Ordering::Relaxed) {
-            if let Some(n) = cfg.requests {
-                if shared.tickets.fetch_add(1, Ordering::Relaxed) >= n {
-                    break;
-                }
-            }
-            let (operation, body) = picker.next();
-            // Near the deadline the timeout shrinks so that no invocation outlives the grace.
-            let timeout = match hard_end {
-                Some(end) => cfg
-                    .timeout
-                    .min(end.saturating_duration_since(Instant::now())),
-                None => cfg.timeout,
-            };
-            slot.begin(operation);
-            let sent = Instant::now();
-            let answer = invoker.invoke(body, timeout);
-            let ended = Instant::now();
-            if !slot.claim() {
-                break;
-            }
-            let cut_short = timeout < cfg.timeout && answer.kind == crate::outcome::Kind::Timeout;
-            let outcome = Outcome {
-                worker: id,
-                operation,
-                kind: if cut_short {
-                    crate::outcome::Kind::Cancelled
-                } else {
-                    answer.kind
-                },
-                status: answer.status,
-                latency_us: (ended - sent).as_micros() as u64,
-                end_us: (ended - start).as_micros() as u64,
-                bytes: answer.bytes,
-                detail: if cut_short { None } else { answer.detail },
-            };
-            let _ = tx.send(Event::Outcome(outcome));
-            slot.release();
-        }
-    }
-    shared.finished.fetch_add(1, Ordering::SeqCst);
 }

@@ -36,6 +36,11 @@ impl Slot {
         self.state.store(IDLE, Ordering::Release);
     }
 
+    /// True while an invocation is in flight.
+    pub fn is_busy(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == BUSY
+    }
+
     /// Cuts the in-flight invocation, if any, returning its operation. Waits out a worker that
     /// is sending its outcome right now, so that outcome is on the channel before the caller
     /// sends anything after this.

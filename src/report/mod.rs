@@ -8,10 +8,12 @@ pub mod text;
 use hdrhistogram::Histogram;
 use serde_json::{json, Map, Value};
 
+use crate::config::Load;
 use crate::config::RunConfig;
-use crate::engine::RunResult;
+use crate::engine::pacer::Schedule;
+use crate::engine::{RunResult, StopReason};
 use crate::outcome::Kind;
-use crate::stats::KindCounts;
+use crate::stats::{KindCounts, LATE_US};
 
 /// Version of the JSON report layout; bumped on any incompatible change.
 pub const SCHEMA: &str = "fnstress.report.v1";
@@ -48,11 +50,14 @@ pub fn build(cfg: &RunConfig, run: &RunResult) -> Value {
             })
         })
         .collect();
+    let sample = |second: u64| run.samples.iter().find(|x| x.second == second);
     let timeline: Vec<Value> = s
         .timeline
         .iter()
         .map(|t| {
             json!({
+                "active_workers": sample(t.second).map(|x| x.active_workers),
+                "target_rate": sample(t.second).and_then(|x| x.target_rate),
                 "second": t.second,
                 "completed": t.counts.completed(),
                 "success": t.counts.get(Kind::Success),
@@ -95,7 +100,7 @@ pub fn build(cfg: &RunConfig, run: &RunResult) -> Value {
     );
     totals.insert("bytes_received".into(), json!(s.bytes));
 
-    json!({
+    let mut doc = json!({
         "schema": SCHEMA,
         "tool_version": env!("CARGO_PKG_VERSION"),
         "started_at": humantime::format_rfc3339_millis(run.started_at).to_string(),
@@ -110,7 +115,49 @@ pub fn build(cfg: &RunConfig, run: &RunResult) -> Value {
         "operations": operations,
         "workers": workers,
         "timeline": timeline,
-    })
+    });
+    if let Load::Open(schedule) = &cfg.load {
+        open_model_json(&mut doc, schedule, run);
+    }
+    doc
+}
+
+/// The open model's extra sections: corrected latency, lateness and the achieved rate.
+fn open_model_json(doc: &mut Value, schedule: &Schedule, run: &RunResult) {
+    let s = &run.stats;
+    let window = match run.stop {
+        StopReason::Signal => run.stopped_after,
+        _ => cfg_window(doc).map_or(run.stopped_after, |d| d.min(run.stopped_after)),
+    };
+    let secs = window.as_secs_f64().max(1e-9);
+    let requested = schedule.count_by(window);
+    let started = s.counts.started() as f64;
+    let lateness = s.lateness.as_ref().expect("open model stats");
+    doc["latency_corrected"] = latency_json(s.corrected.as_ref().expect("open model stats"));
+    doc["lateness"] = json!({
+        "unit": "us",
+        "threshold_us": LATE_US,
+        "late": s.late,
+        "p50": lateness.value_at_quantile(0.5),
+        "p99": lateness.value_at_quantile(0.99),
+        "max": lateness.max(),
+    });
+    let shortfall = if requested > 0.0 {
+        1.0 - started / requested
+    } else {
+        0.0
+    };
+    doc["rate"] = json!({
+        "requested_per_s": round3(requested / secs),
+        "achieved_per_s": round3(started / secs),
+        "shortfall": round3(shortfall.max(0.0)),
+    });
+}
+
+fn cfg_window(doc: &Value) -> Option<std::time::Duration> {
+    doc["config"]["duration_s"]
+        .as_f64()
+        .map(std::time::Duration::from_secs_f64)
 }
 
 /// Counts by kind plus the derived totals, as report objects hold them.

@@ -32,7 +32,16 @@ pub fn render(r: &Value) -> String {
     );
     status_codes(&mut out, &r["status_codes"]);
     errors(&mut out, &r["errors"]);
-    latency(&mut out, &r["latency"]);
+    latency(
+        &mut out,
+        &r["latency"],
+        "Latency (ms, from send to the end of the answer)",
+    );
+    if r.get("latency_corrected").is_some() {
+        let title = "Latency corrected (ms, from the due time: what a user at this rate waits)";
+        latency(&mut out, &r["latency_corrected"], title);
+        lateness(&mut out, r);
+    }
     operations(&mut out, &r["operations"]);
     workers(&mut out, &r["workers"]);
     out
@@ -144,8 +153,25 @@ fn errors(out: &mut String, errors: &Value) {
     }
 }
 
-fn latency(out: &mut String, l: &Value) {
-    let _ = writeln!(out, "\nLatency (ms, from send to the end of the answer)");
+fn lateness(out: &mut String, r: &Value) {
+    let l = &r["lateness"];
+    let rate = &r["rate"];
+    let _ = writeln!(
+        out,
+        "\nRate       requested {:.2}/s, achieved {:.2}/s; {} started late (≥ {} ms), \
+         lateness p50 {} ms, p99 {} ms, max {} ms",
+        rate["requested_per_s"].as_f64().unwrap_or(0.0),
+        rate["achieved_per_s"].as_f64().unwrap_or(0.0),
+        u(&l["late"]),
+        u(&l["threshold_us"]) / 1000,
+        ms(&l["p50"]),
+        ms(&l["p99"]),
+        ms(&l["max"]),
+    );
+}
+
+fn latency(out: &mut String, l: &Value, title: &str) {
+    let _ = writeln!(out, "\n{title}");
     if u(&l["count"]) == 0 {
         let _ = writeln!(out, "  no completed invocations");
         return;
