@@ -17,10 +17,12 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// Marks an invocation of `operation` as started.
-    pub fn begin(&self, operation: u16) {
+    /// Marks an invocation of `operation` as started. False when the engine has already cut
+    /// this worker: it must not start anything more, or its outcome would arrive after the
+    /// collector finished.
+    pub fn begin(&self, operation: u16) -> bool {
         self.operation.store(operation, Ordering::Relaxed);
-        self.state.store(BUSY, Ordering::Release);
+        self.state.compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 
     /// Claims the right to report the invocation that just ended. False means the engine has
@@ -64,15 +66,18 @@ mod tests {
 
     #[test]
     fn an_invocation_is_reported_once() {
-        // Worker first: the cut finds nothing.
+        // Worker first: the cut finds nothing in flight, and nothing new can start.
         let s = Slot::default();
-        s.begin(3);
+        assert!(s.begin(3));
         assert!(s.claim());
         s.release();
         assert_eq!(s.cut(), None);
+        assert!(!s.begin(5));
         // Cut first: the worker's claim fails.
-        s.begin(4);
+        let s = Slot::default();
+        assert!(s.begin(4));
         assert_eq!(s.cut(), Some(4));
         assert!(!s.claim());
+        assert_eq!(s.cut(), None);
     }
 }

@@ -144,7 +144,9 @@ impl Worker<'_> {
             None => cfg.timeout,
         };
         let slot = &self.shared.slots[self.id as usize];
-        slot.begin(operation);
+        if !slot.begin(operation) {
+            return false;
+        }
         let sent = Instant::now();
         let answer = self.invoker.invoke(body, timeout);
         let ended = Instant::now();
