@@ -22,7 +22,9 @@ impl Slot {
     /// collector finished.
     pub fn begin(&self, operation: u16) -> bool {
         self.operation.store(operation, Ordering::Relaxed);
-        self.state.compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        self.state
+            .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 
     /// Claims the right to report the invocation that just ended. False means the engine has
@@ -43,18 +45,24 @@ impl Slot {
         self.state.load(Ordering::Relaxed) == BUSY
     }
 
-    /// Cuts the in-flight invocation, if any, returning its operation. Waits out a worker that
-    /// is sending its outcome right now, so that outcome is on the channel before the caller
-    /// sends anything after this.
+    /// Closes the slot for good and returns the operation of the invocation it cut, if one was
+    /// in flight. Waits out a worker that is sending its outcome right now, so that outcome is
+    /// on the channel before the caller sends anything after this.
     pub fn cut(&self) -> Option<u16> {
         loop {
-            match self
+            let seen = match self.state.load(Ordering::Acquire) {
+                SENDING => {
+                    std::thread::yield_now();
+                    continue;
+                }
+                CUT => return None,
+                seen => seen,
+            };
+            let swap = self
                 .state
-                .compare_exchange(BUSY, CUT, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return Some(self.operation.load(Ordering::Relaxed)),
-                Err(SENDING) => std::thread::yield_now(),
-                Err(_) => return None,
+                .compare_exchange(seen, CUT, Ordering::AcqRel, Ordering::Acquire);
+            if swap.is_ok() {
+                return (seen == BUSY).then(|| self.operation.load(Ordering::Relaxed));
             }
         }
     }
