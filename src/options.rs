@@ -217,6 +217,16 @@ pub fn reject_leftovers(args: pico_args::Arguments, specs: &[Spec], command: &st
     let text = first.to_string_lossy();
     if text.starts_with('-') {
         let name = text.split('=').next().unwrap_or(&text).to_string();
+        // Every known flag was taken once already, so a known name left over was repeated.
+        if let Some(spec) = specs
+            .iter()
+            .find(|s| s.flag == name || s.short == Some(name.as_str()))
+        {
+            return Err(Error::usage(format!(
+                "'{name}' is given more than once; give {} once (see fnstress {command} --help)",
+                spec.flags()
+            )));
+        }
         let flags = specs
             .iter()
             .map(|s| s.flag)
