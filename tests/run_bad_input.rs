@@ -1,0 +1,193 @@
+//! Every invalid flag, JSON value or file is refused before anything is sent: exit code 2,
+//! one `fnstress:` line on stderr naming the flag or key, nothing on stdout, and a server on
+//! 127.0.0.1 that received nothing.
+
+mod support;
+
+use support::{run, TempDir, TestServer};
+
+/// One refused command line: its arguments (`{url}` and `{base}` stand for the test server)
+/// and the texts its error line must contain.
+struct Row {
+    args: &'static [&'static str],
+    needles: &'static [&'static str],
+}
+
+const fn row(args: &'static [&'static str], needles: &'static [&'static str]) -> Row {
+    Row { args, needles }
+}
+
+const ROWS: &[Row] = &[
+    // Workers: zero, negative, not a number, above the maximum, missing.
+    row(&["-c", "0"], &["--concurrency", "'0'"]),
+    row(&["-c", "-1"], &["--concurrency", "'-1'"]),
+    row(&["-c", "abc"], &["--concurrency", "'abc'"]),
+    row(&["-c", "100001"], &["--concurrency", "'100001'"]),
+    row(&["-c"], &["--concurrency", "needs a value"]),
+    // Durations and budgets.
+    row(&["-z", "0"], &["--duration", "more than 0"]),
+    row(&["-z", "5x"], &["--duration", "'5x'"]),
+    row(&["-n", "0"], &["--requests", "'0'"]),
+    row(&["--timeout", "0"], &["--timeout", "more than 0"]),
+    row(&["--connect-timeout", "0"], &["--connect-timeout"]),
+    row(&["--grace", "soon"], &["--grace", "'soon'"]),
+    // Where to send.
+    row(
+        &["--gateway", "{base}", "--route", "bogus"],
+        &["--route", "'bogus'"],
+    ),
+    row(
+        &["--gateway", "{base}", "--route", "api/{name}"],
+        &["--route", "'/'"],
+    ),
+    row(
+        &["--gateway", "{base}", "--route", "/x"],
+        &["--route", "'/x'"],
+    ),
+    row(&["--gateway", "ftp://x"], &["--gateway", "'ftp'"]),
+    row(&["--url", "notaurl"], &["--url", "'notaurl'"]),
+    row(
+        &["--url", "{url}", "--gateway", "{base}"],
+        &["--url", "--gateway"],
+    ),
+    row(&["-t", ""], &["--target"]),
+    row(&["-m", "GE T"], &["--method", "'GE T'"]),
+    // Headers.
+    row(&["-H", "NoColon"], &["--header", "'NoColon'"]),
+    row(&["-H", "Bad Name: x"], &["--header", "'Bad Name'"]),
+    // What to send.
+    row(&["--ops", "fast=0"], &["--ops", "'fast'"]),
+    row(&["--ops", ""], &["--ops"]),
+    row(
+        &["--payloads", "/nonexistent"],
+        &["--payloads", "/nonexistent"],
+    ),
+    row(
+        &["--body-file", "/nonexistent"],
+        &["--body-file", "/nonexistent"],
+    ),
+    row(&["--body", "x", "--ops", "fast"], &["--ops", "--body"]),
+    row(&["--seed", "-1"], &["--seed", "'-1'"]),
+    // Output.
+    row(&["-o", "yaml"], &["--output", "'yaml'"]),
+    // JSON events: not an object, not JSON, a misspelt key, wrong types.
+    row(&["-d", "[1]"], &["-d/--data", "an array"]),
+    row(&["-d", "{bad"], &["-d/--data", "invalid JSON"]),
+    row(
+        &["-d", r#"{"concurency":3}"#],
+        &["'concurency'", "did you mean 'concurrency'"],
+    ),
+    row(
+        &["-d", r#"{"concurrency":"10"}"#],
+        &["key 'concurrency' in -d/--data", "a string"],
+    ),
+    row(
+        &["-d", r#"{"duration":-5}"#],
+        &["key 'duration' in -d/--data", "'-5'"],
+    ),
+    row(&["-d", r#"{"quiet":"yes"}"#], &["key 'quiet' in -d/--data"]),
+    row(
+        &["-d", r#"{"headers":{"A":1}}"#],
+        &["key 'headers' in -d/--data", "'A'"],
+    ),
+    // Files and the command line itself.
+    row(&["--config", "/nonexistent"], &["--config /nonexistent"]),
+    row(&["--bogus"], &["'--bogus'"]),
+    row(&["stray"], &["'stray'"]),
+];
+
+/// Checks one refused command line; returns what was wrong, if anything.
+fn check(server: &TestServer, args: &[String], needles: &[&str]) -> Option<String> {
+    // Rows that do not name a target get the test server, so a wrongly accepted line is
+    // counted there; rows without a budget get a small one, so such a run stays short. Both
+    // go first, so that a row's last flag can lack its value.
+    let has = |flags: &[&str]| args.iter().any(|a| flags.contains(&a.as_str()));
+    let url = server.url("/ok");
+    let mut all: Vec<&str> = vec!["run"];
+    if !has(&["--url", "--gateway", "--route"]) {
+        all.extend(["--url", &url]);
+    }
+    if !has(&["-n", "--requests"]) {
+        all.extend(["-n", "3"]);
+    }
+    all.extend(args.iter().map(String::as_str));
+
+    let before = server.count();
+    let out = run(&all);
+    let mut wrong = vec![];
+    if out.code != 2 {
+        wrong.push(format!("exit code {}", out.code));
+    }
+    if !out.stdout.is_empty() {
+        wrong.push(format!("stdout {:?}", out.stdout));
+    }
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    if lines.len() != 1 || !lines[0].starts_with("fnstress: ") {
+        wrong.push("stderr is not one 'fnstress: ' line".into());
+    }
+    for needle in needles {
+        if !out.stderr.contains(needle) {
+            wrong.push(format!("stderr lacks {needle:?}"));
+        }
+    }
+    if server.count() != before {
+        wrong.push(format!("{} invocations sent", server.count() - before));
+    }
+    (!wrong.is_empty()).then(|| format!("{all:?}: {}\n  stderr: {}", wrong.join("; "), out.stderr))
+}
+
+#[test]
+fn invalid_input_exits_2_naming_the_flag_or_key() {
+    let server = TestServer::start();
+    let mut failures = vec![];
+    for r in ROWS {
+        let args: Vec<String> = r
+            .args
+            .iter()
+            .map(|a| {
+                a.replace("{url}", &server.url("/ok"))
+                    .replace("{base}", &server.base())
+            })
+            .collect();
+        failures.extend(check(&server, &args, r.needles));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(ROWS.len() >= 25);
+    assert_eq!(server.count(), 0);
+}
+
+#[test]
+fn invalid_values_in_a_config_file_name_the_file_and_key() {
+    let server = TestServer::start();
+    let dir = TempDir::new("config");
+    let path = dir.file("bad.json");
+    std::fs::write(&path, r#"{"concurrency": 0}"#).unwrap();
+    let key = format!("key 'concurrency' in {path}");
+    let bad_json = dir.file("broken.json");
+    std::fs::write(&bad_json, "{").unwrap();
+    let broken = format!("--config {bad_json}");
+
+    let mut failures = vec![];
+    for (args, needles) in [
+        (
+            vec!["--config".to_string(), path.clone()],
+            vec![key.as_str(), "'0'"],
+        ),
+        (
+            vec!["--config".to_string(), bad_json.clone()],
+            vec![broken.as_str(), "invalid JSON"],
+        ),
+    ] {
+        failures.extend(check(&server, &args, &needles));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_flag_given_twice_is_named() {
+    let server = TestServer::start();
+    let url = server.url("/ok");
+    let args = ["--url".to_string(), url.clone(), "--url".to_string(), url];
+    let failure = check(&server, &args, &["'--url'", "more than once"]);
+    assert!(failure.is_none(), "{}", failure.unwrap());
+}
