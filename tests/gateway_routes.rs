@@ -3,9 +3,10 @@
 
 mod common_gateway;
 
-use std::io::BufReader;
+use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
 use std::thread;
+use std::time::Duration;
 
 use common_gateway::{raw_exchange, raw_post, Gateway};
 use serde_json::json;
@@ -237,4 +238,57 @@ fn execution_counts_are_exact_under_concurrency() {
     assert_eq!(metrics["error_count"], 80);
     assert_eq!(metrics["operations"]["fast"]["execution_count"], 320);
     assert_eq!(metrics["cold_starts"], 1);
+}
+
+#[test]
+fn clients_stalling_their_body_do_not_stall_others() {
+    let gateway = Gateway::start(&["--time-scale", "0"]);
+    let stall = |length: u64| {
+        let mut stream = TcpStream::connect(&gateway.addr).unwrap();
+        let head =
+            format!("POST /run/echo HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n{{");
+        stream.write_all(head.as_bytes()).unwrap();
+        stream
+    };
+    let _stalled: Vec<TcpStream> = (0..40).map(|_| stall(5000)).collect();
+    assert_still_serving(&gateway);
+    assert_eq!(gateway.post("/run/echo", r#"{"ok":1}"#).body, r#"{"ok":1}"#);
+
+    // a body declared far over the limit is refused at once, unread, and the connection closed
+    let mut huge = BufReader::new(stall(2 << 30));
+    huge.get_ref()
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    assert_eq!(common_gateway::read_response(&mut huge).0, 413);
+    assert_eq!(
+        huge.read(&mut [0; 16]).unwrap(),
+        0,
+        "connection closed after 413"
+    );
+    assert_eq!(gateway.get("/metrics").json()["rejections"]["too_large"], 1);
+}
+
+#[test]
+fn chunked_and_http10_requests_are_understood() {
+    let gateway = Gateway::start(&["--time-scale", "0"]);
+    let mut stream = TcpStream::connect(&gateway.addr).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let chunked = b"POST /run/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
+                    4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n";
+    assert_eq!(
+        raw_exchange(&mut stream, &mut reader, chunked),
+        (200, r#"{"a":1}"#.into())
+    );
+    // HTTP/1.0 without keep-alive: answered, then closed
+    let old = b"GET /health HTTP/1.0\r\n\r\n";
+    assert_eq!(raw_exchange(&mut stream, &mut reader, old).0, 200);
+    assert_eq!(reader.read(&mut [0; 16]).unwrap(), 0);
+    // garbage instead of a request line: 400, then closed
+    let mut stream = TcpStream::connect(&gateway.addr).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    assert_eq!(
+        raw_exchange(&mut stream, &mut reader, b"\x01\x02 nonsense\r\n\r\n").0,
+        400
+    );
+    assert_still_serving(&gateway);
 }

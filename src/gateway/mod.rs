@@ -3,7 +3,9 @@
 //! exact counts, so that a load test can be checked end to end on one machine.
 
 mod auth;
+mod body;
 mod functions;
+mod http;
 mod metrics;
 mod metrics_json;
 mod options;

@@ -1,11 +1,9 @@
-//! One answer of the gateway before it becomes a `tiny_http` response, so that routes are
-//! plain functions returning values and every error body has the same `{"error": ...}` shape.
+//! One answer of the gateway before it is written out, so that routes are plain functions
+//! returning values and every error body has the same `{"error": ...}` shape.
 
 use std::fmt::Display;
-use std::io::Cursor;
 
 use serde_json::{json, Value};
-use tiny_http::{Header, Response, StatusCode};
 
 /// Status, media type, body and extra headers of one answer.
 #[derive(Debug)]
@@ -47,18 +45,5 @@ impl Reply {
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
-    }
-
-    /// The `tiny_http` response; headers that are not valid ASCII are dropped, since only
-    /// the gateway's own code builds them.
-    pub fn into_response(self) -> Response<Cursor<Vec<u8>>> {
-        let mut response = Response::from_data(self.body).with_status_code(StatusCode(self.status));
-        let content_type = ("Content-Type", self.content_type.to_string());
-        for (name, value) in std::iter::once(content_type).chain(self.headers) {
-            if let Ok(header) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                response.add_header(header);
-            }
-        }
-        response
     }
 }

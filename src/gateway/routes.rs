@@ -2,27 +2,19 @@
 //! (route, method, rate limit, key, function, body), and how each route style shows a
 //! failed function, so that every route `fnstress run` can target has a real counterpart.
 
-use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::{json, Map, Value};
-use tiny_http::{Method, Request};
+use serde_json::{json, Value};
 
 use super::auth::ApiKey;
 use super::functions::Registry;
+use super::http::Request;
 use super::metrics::{Metrics, Rejection, Sample};
 use super::ratelimit::{Decision, RateLimiter};
 use super::reply::Reply;
-use super::{metrics_json, prometheus};
+use super::{body, metrics_json, prometheus};
 
-/// Largest request body accepted by the invocation routes.
-pub const BODY_LIMIT: usize = 1024 * 1024;
-
-/// Bodies declared above this get no answer: the HTTP library would drain an unread body
-/// into one buffer of the declared size, which could exhaust memory.
-const ABANDON_ABOVE: usize = 1024 * 1024 * 1024;
-
-/// Everything a handler needs; shared by all handler threads.
+/// Everything a handler needs; shared by all connection threads.
 pub struct Gateway {
     pub registry: Registry,
     pub metrics: Metrics,
@@ -72,46 +64,35 @@ impl<'a> Route<'a> {
         }
     }
 
-    fn allows(self, method: &Method) -> bool {
+    fn allows(self, method: &str) -> bool {
         match self {
-            Route::Invoke(..) => *method == Method::Post,
-            _ => matches!(method, Method::Get | Method::Head),
+            Route::Invoke(..) => method == "POST",
+            _ => matches!(method, "GET" | "HEAD"),
         }
     }
 }
 
-/// Answers one request. `pause` is how functions wait, so that the server can keep other
-/// invocations moving meanwhile.
-pub fn handle(gateway: &Gateway, mut request: Request, pause: &dyn Fn(Duration)) {
-    if request.body_length().is_some_and(|n| n > ABANDON_ABOVE) {
-        gateway.metrics.reject(Rejection::TooLarge);
-        std::mem::forget(request);
-        return;
-    }
-    let reply = answer(gateway, &mut request, pause);
-    // The client may have gone; there is nobody left to tell.
-    let _ = request.respond(reply.into_response());
-}
-
-fn answer(gateway: &Gateway, request: &mut Request, pause: &dyn Fn(Duration)) -> Reply {
-    let url = request.url().to_owned();
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+/// Answers one request. Functions wait through `pause`.
+pub fn answer(gateway: &Gateway, request: &Request, pause: &dyn Fn(Duration)) -> Reply {
+    let (path, query) = request
+        .target
+        .split_once('?')
+        .unwrap_or((&request.target, ""));
+    let method = request.method.as_str();
     let Some(route) = Route::parse(path) else {
         gateway.metrics.reject(Rejection::NotFound);
-        let method = request.method();
         return Reply::error(
             404,
             format!("no route for {method} {path}; see GET /functions"),
         );
     };
-    if !route.allows(request.method()) {
+    if !route.allows(method) {
         gateway.metrics.reject(Rejection::MethodNotAllowed);
         let allowed = if matches!(route, Route::Invoke(..)) {
             "POST"
         } else {
             "GET, HEAD"
         };
-        let method = request.method();
         return Reply::error(
             405,
             format!("{method} is not allowed on {path}; use {allowed}"),
@@ -137,8 +118,10 @@ fn answer(gateway: &Gateway, request: &mut Request, pause: &dyn Fn(Duration)) ->
 
 /// The rate limit, then the key: `None` when the request may go on.
 fn admit(gateway: &Gateway, request: &Request) -> Option<Reply> {
-    if let (Some(limiter), Some(addr)) = (&gateway.limiter, request.remote_addr()) {
-        if let Decision::Throttled { retry_after_secs } = limiter.check(addr.ip(), Instant::now()) {
+    if let Some(limiter) = &gateway.limiter {
+        if let Decision::Throttled { retry_after_secs } =
+            limiter.check(request.peer, Instant::now())
+        {
             gateway.metrics.reject(Rejection::Throttled);
             let message = format!("rate limit exceeded; retry in {retry_after_secs} s");
             return Some(
@@ -147,23 +130,12 @@ fn admit(gateway: &Gateway, request: &Request) -> Option<Reply> {
         }
     }
     let key = gateway.api_key.as_ref()?;
-    if key.accepts(
-        header(request, "X-API-Key"),
-        header(request, "Authorization"),
-    ) {
+    if key.accepts(request.header("X-API-Key"), request.header("Authorization")) {
         return None;
     }
     gateway.metrics.reject(Rejection::Unauthorized);
     let message = "missing or wrong API key; send it as X-API-Key or Authorization: Bearer";
     Some(Reply::error(401, message).with_header("WWW-Authenticate", "Bearer realm=\"fnstress\""))
-}
-
-fn header<'r>(request: &'r Request, name: &'static str) -> Option<&'r str> {
-    request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv(name))
-        .map(|h| h.value.as_str())
 }
 
 fn functions(registry: &Registry) -> Reply {
@@ -182,7 +154,7 @@ fn metrics(gateway: &Gateway, request: &Request, query: &str, name: Option<&str>
             return unknown_function(gateway, name);
         }
     }
-    let prometheus = match wants_prometheus(header(request, "Accept"), query) {
+    let prometheus = match wants_prometheus(request.header("Accept"), query) {
         Ok(prometheus) => prometheus,
         Err(reply) => {
             gateway.metrics.reject(Rejection::BadRequest);
@@ -234,7 +206,7 @@ fn unknown_function(gateway: &Gateway, name: &str) -> Reply {
 
 fn invoke(
     gateway: &Gateway,
-    request: &mut Request,
+    request: &Request,
     name: &str,
     style: Style,
     pause: &dyn Fn(Duration),
@@ -242,11 +214,11 @@ fn invoke(
     let Some((index, function)) = gateway.registry.find(name) else {
         return unknown_function(gateway, name);
     };
-    let input = match read_body(request) {
+    let input = match body::parse_object(&request.body) {
         Ok(input) => input,
-        Err((why, reply)) => {
-            gateway.metrics.reject(why);
-            return reply;
+        Err(message) => {
+            gateway.metrics.reject(Rejection::BadRequest);
+            return Reply::error(400, message);
         }
     };
 
@@ -275,50 +247,6 @@ fn invoke(
         (Err(message), Style::Run | Style::OpenFaas) => {
             Reply::json(500, &json!({"error": message, "function": name}))
         }
-    }
-}
-
-/// The body as a JSON object; an empty body counts as `{}`.
-fn read_body(request: &mut Request) -> Result<Map<String, Value>, (Rejection, Reply)> {
-    let too_large = |size: String| {
-        let message = format!("body of {size} bytes is over the limit of {BODY_LIMIT} bytes");
-        (Rejection::TooLarge, Reply::error(413, message))
-    };
-    let declared = request.body_length();
-    if let Some(declared) = declared.filter(|n| *n > BODY_LIMIT) {
-        return Err(too_large(declared.to_string()));
-    }
-    let mut body = Vec::with_capacity(declared.unwrap_or(0));
-    let limit = BODY_LIMIT as u64 + 1;
-    if let Err(e) = request.as_reader().take(limit).read_to_end(&mut body) {
-        let reply = Reply::error(400, format!("could not read the body: {e}"));
-        return Err((Rejection::BadRequest, reply));
-    }
-    if body.len() > BODY_LIMIT {
-        return Err(too_large(format!("more than {BODY_LIMIT}")));
-    }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    let bad = |message: String| (Rejection::BadRequest, Reply::error(400, message));
-    match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(input)) => Ok(input),
-        Ok(other) => Err(bad(format!(
-            "body must be a JSON object, not {}",
-            kind(&other)
-        ))),
-        Err(e) => Err(bad(format!("body is not valid JSON: {e}"))),
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

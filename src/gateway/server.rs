@@ -1,141 +1,45 @@
-//! The threads that answer requests, and the shutdown on Ctrl-C or SIGTERM.
+//! Accepting connections, one thread each, and the shutdown on Ctrl-C or SIGTERM.
 //!
-//! `tiny_http` reads each connection on a thread of its own and queues complete requests;
-//! a pool of handler threads takes them from that queue. The pool keeps a few threads per
-//! core for work that only computes. A handler about to wait inside a function first makes
-//! sure enough threads remain free to take new requests, spawning one if needed, so that a
-//! thousand slow invocations wait side by side while fast ones still get through; threads
-//! left idle for a while go away again.
+//! A thread per connection lets a thousand slow invocations wait side by side while fast
+//! ones go on, with no hand-off between threads on the hot path. Stacks are small so that
+//! thousands of connections fit; idle connections cost only their blocked thread.
 
-use std::net::{SocketAddr, TcpListener};
-use std::panic::AssertUnwindSafe;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
 use crate::messages;
 
+use super::http::{Connection, Next};
+use super::reply::Reply;
 use super::routes::{self, Gateway};
 
-/// Handler threads never exceed this; past it, waiting functions hold their thread and
-/// requests queue until one is free.
-const MAX_HANDLERS: usize = 4096;
+/// Open connections beyond this are answered 503 and closed, so that a runaway client
+/// cannot exhaust threads or file descriptors.
+const MAX_CONNECTIONS: usize = 10_000;
 
-/// Handlers run shallow code (routing, JSON of at most 1 MiB with serde's nesting limit),
-/// and a thousand of them must fit at once.
-const HANDLER_STACK_BYTES: usize = 256 * 1024;
+/// Connection threads run shallow code (routing, JSON within serde's nesting limit).
+const CONNECTION_STACK_BYTES: usize = 256 * 1024;
+
+/// A connection silent this long, between or within requests, is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Pending connections the kernel queues (capped by the system's `somaxconn`).
 const LISTEN_BACKLOG: i32 = 4096;
 
-/// How often an idle handler looks at the stop flag.
-const POLL: Duration = Duration::from_millis(200);
-
-/// Idle this long, a handler beyond the base count ends.
-const IDLE_RETIRE: Duration = Duration::from_secs(5);
-
 /// Invocations still running after a stop signal get this long to finish.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
-/// Why the gateway stopped.
-enum Stop {
-    Signal,
-    Failed(String),
-}
-
-/// The pool's state, shared by every handler thread.
-struct Pool {
-    server: tiny_http::Server,
+/// State shared by the accept loop and every connection thread.
+struct Shared {
     gateway: Gateway,
-    /// Handler threads alive.
-    total: AtomicUsize,
-    /// Handlers waiting inside a function.
-    waiting: AtomicUsize,
-    /// Handlers kept even when idle.
-    base: usize,
+    connections: AtomicUsize,
+    /// Requests read and not yet answered.
+    in_flight: AtomicUsize,
     stopping: AtomicBool,
-    stop: mpsc::Sender<Stop>,
-}
-
-impl Pool {
-    fn spawn_handler(self: &Arc<Self>) -> bool {
-        if self.total.fetch_add(1, Ordering::SeqCst) >= MAX_HANDLERS {
-            self.total.fetch_sub(1, Ordering::SeqCst);
-            return false;
-        }
-        let pool = Arc::clone(self);
-        let spawned = thread::Builder::new()
-            .name("fnstress-gateway".into())
-            .stack_size(HANDLER_STACK_BYTES)
-            .spawn(move || pool.work());
-        if spawned.is_err() {
-            self.total.fetch_sub(1, Ordering::SeqCst);
-        }
-        spawned.is_ok()
-    }
-
-    fn work(self: Arc<Self>) {
-        let mut idle_since = Instant::now();
-        loop {
-            match self.server.recv_timeout(POLL) {
-                Ok(Some(request)) => {
-                    let pause = |d: Duration| self.pause(d);
-                    // A panicking handler drops its request, which answers 500; the thread
-                    // and the pool's counts must survive it.
-                    let handled = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        routes::handle(&self.gateway, request, &pause)
-                    }));
-                    if handled.is_err() {
-                        messages::warn("a request handler panicked; answered 500");
-                    }
-                    idle_since = Instant::now();
-                }
-                Ok(None) if self.stopping.load(Ordering::SeqCst) => break,
-                Ok(None) => {
-                    if idle_since.elapsed() >= IDLE_RETIRE && self.retire() {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    // The accept thread has ended; no request will ever come again.
-                    let _ = self
-                        .stop
-                        .send(Stop::Failed(format!("accepting connections: {e}")));
-                    break;
-                }
-            }
-        }
-        self.total.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    /// Ends this handler's count if the pool is above its base; true when it did.
-    fn retire(&self) -> bool {
-        let mut total = self.total.load(Ordering::SeqCst);
-        while total > self.base {
-            match self
-                .total
-                .compare_exchange(total, total - 1, Ordering::SeqCst, Ordering::SeqCst)
-            {
-                Ok(_) => return true,
-                Err(now) => total = now,
-            }
-        }
-        false
-    }
-
-    /// How functions wait: keeps `base` handlers free for new requests meanwhile.
-    fn pause(self: &Arc<Self>, duration: Duration) {
-        let waiting = self.waiting.fetch_add(1, Ordering::SeqCst) + 1;
-        let free = self.total.load(Ordering::SeqCst).saturating_sub(waiting);
-        if free < self.base && !self.stopping.load(Ordering::SeqCst) {
-            self.spawn_handler();
-        }
-        thread::sleep(duration);
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 /// Binds `listen`, serves until a stop signal and the drain of running invocations, and
@@ -155,46 +59,121 @@ pub fn serve(
         .local_addr()
         .map_err(|e| Error::internal(format!("{listen}: {e}")))?;
     widen_backlog(&listener);
-    let server = tiny_http::Server::from_listener(listener, None)
-        .map_err(|e| Error::internal(format!("starting the HTTP server on {bound}: {e}")))?;
 
     let (stop, stopped) = mpsc::channel();
-    on_signal(stop.clone())?;
-    let cores = thread::available_parallelism().map_or(2, |n| n.get());
-    let pool = Arc::new(Pool {
-        server,
+    on_signal(stop)?;
+    let shared = Arc::new(Shared {
         gateway,
-        total: AtomicUsize::new(0),
-        waiting: AtomicUsize::new(0),
-        base: (2 * cores).max(4),
+        connections: AtomicUsize::new(0),
+        in_flight: AtomicUsize::new(0),
         stopping: AtomicBool::new(false),
-        stop,
     });
-    for _ in 0..pool.base {
-        if !pool.spawn_handler() {
-            return Err(Error::internal("cannot start handler threads"));
-        }
-    }
+    let acceptor = Arc::clone(&shared);
+    thread::Builder::new()
+        .name("fnstress-accept".into())
+        .spawn(move || accept_loop(&listener, &acceptor))
+        .map_err(|e| Error::internal(format!("cannot start the accept thread: {e}")))?;
     on_listening(bound);
 
-    let why = stopped.recv().unwrap_or(Stop::Signal);
-    pool.stopping.store(true, Ordering::SeqCst);
-    let running = pool.waiting.load(Ordering::SeqCst);
+    let _ = stopped.recv();
+    shared.stopping.store(true, Ordering::SeqCst);
+    // The accept loop blocks in accept(); one connection wakes it to see the flag.
+    let _ = TcpStream::connect_timeout(&reachable(bound), Duration::from_secs(1));
+    let running = shared.in_flight.load(Ordering::SeqCst);
     if running > 0 {
         messages::info(&format!(
             "stopping: letting {running} running invocations finish"
         ));
     }
     let deadline = Instant::now() + DRAIN_DEADLINE;
-    while pool.total.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
+    while shared.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(5));
     }
-    match why {
-        Stop::Signal => {
-            messages::info("gateway stopped");
-            Ok(crate::error::exit::OK)
+    messages::info("gateway stopped");
+    Ok(exit::OK)
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    let mut last_warning: Option<Instant> = None;
+    loop {
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of descriptors or a connection reset before accept: transient; say so
+                // at most once a second and keep serving.
+                if last_warning.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                    messages::warn(&format!("accepting a connection failed: {e}"));
+                    last_warning = Some(Instant::now());
+                }
+                thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        if shared.stopping.load(Ordering::SeqCst) {
+            return;
         }
-        Stop::Failed(message) => Err(Error::internal(format!("gateway failed: {message}"))),
+        if shared.connections.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            shared.connections.fetch_sub(1, Ordering::SeqCst);
+            refuse_busy(stream, peer.ip());
+            continue;
+        }
+        let worker = Arc::clone(shared);
+        let spawned = thread::Builder::new()
+            .name("fnstress-conn".into())
+            .stack_size(CONNECTION_STACK_BYTES)
+            .spawn(move || {
+                serve_connection(&worker, stream, peer.ip());
+                worker.connections.fetch_sub(1, Ordering::SeqCst);
+            });
+        if let Err(e) = spawned {
+            shared.connections.fetch_sub(1, Ordering::SeqCst);
+            messages::warn(&format!("cannot start a connection thread: {e}"));
+        }
+    }
+}
+
+fn serve_connection(shared: &Shared, stream: TcpStream, peer: IpAddr) {
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+    let mut connection = Connection::new(stream, peer);
+    let pause = |duration: Duration| thread::sleep(duration);
+    loop {
+        match connection.next_request() {
+            Next::Closed => return,
+            Next::Refused(why, reply) => {
+                shared.gateway.metrics.reject(why);
+                if connection.answer(None, &reply, false).is_ok() {
+                    connection.linger();
+                }
+                return;
+            }
+            Next::Request(request) => {
+                shared.in_flight.fetch_add(1, Ordering::SeqCst);
+                let reply = routes::answer(&shared.gateway, &request, &pause);
+                let keep = request.keep_alive && !shared.stopping.load(Ordering::SeqCst);
+                let written = connection.answer(Some(&request), &reply, keep);
+                shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+                if !keep || written.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn refuse_busy(stream: TcpStream, peer: IpAddr) {
+    let message = format!("more than {MAX_CONNECTIONS} open connections; retry later");
+    let reply = Reply::error(503, message).with_header("Retry-After", "1");
+    let _ = Connection::new(stream, peer).answer(None, &reply, false);
+}
+
+/// Where to connect to reach a listener bound to `bound` (the unspecified address is not
+/// a destination).
+fn reachable(bound: SocketAddr) -> SocketAddr {
+    match bound.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, bound.port()).into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, bound.port()).into(),
+        _ => bound,
     }
 }
 
@@ -215,13 +194,13 @@ fn widen_backlog(listener: &TcpListener) {
 fn widen_backlog(_listener: &TcpListener) {}
 
 /// The first Ctrl-C or SIGTERM stops gracefully; a second one ends the process at once.
-fn on_signal(stop: mpsc::Sender<Stop>) -> Result<()> {
+fn on_signal(stop: mpsc::Sender<()>) -> Result<()> {
     let signalled = AtomicBool::new(false);
     ctrlc::set_handler(move || {
         if signalled.swap(true, Ordering::SeqCst) {
-            std::process::exit(crate::error::exit::INTERRUPTED);
+            std::process::exit(exit::INTERRUPTED);
         }
-        let _ = stop.send(Stop::Signal);
+        let _ = stop.send(());
     })
     .map_err(|e| Error::internal(format!("cannot install the Ctrl-C/SIGTERM handler: {e}")))
 }

@@ -143,6 +143,18 @@ impl Gateway {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Waits up to two seconds for `needle` to show on stderr; true when it did.
+    pub fn stderr_shows(&self, needle: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if self.stderr().contains(needle) {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
     pub fn pid(&self) -> i32 {
         self.child.id() as i32
     }
