@@ -3,7 +3,9 @@
 
 mod support;
 
-use support::{heavy, num, read_json, run_ok, sum, ManyConnServer, TempDir, TestServer};
+use support::{
+    heavy, num, raise_open_files, read_json, run_ok, sum, ManyConnServer, TempDir, TestServer,
+};
 
 #[test]
 fn a_request_budget_sends_exactly_that_many() {
@@ -101,6 +103,8 @@ fn operations_sent_match_operations_reported() {
 #[test]
 fn ten_thousand_workers_start_and_each_invokes_once() {
     let _serial = heavy();
+    // The server end of every connection lives in this process.
+    raise_open_files(10_000 + 256);
     let server = ManyConnServer::start();
     let url = format!("http://127.0.0.1:{}/ok", server.port);
     let out = run_ok(&[
@@ -110,6 +114,7 @@ fn ten_thousand_workers_start_and_each_invokes_once() {
     let r = out.json();
     assert_eq!(num(&r["totals"], "completed"), 10_000);
     assert_eq!(num(&r["totals"], "success"), 10_000);
+    assert_eq!(server.failure(), None);
     assert_eq!(server.count(), 10_000);
     assert_eq!(r["workers"].as_array().unwrap().len(), 10_000);
     assert_eq!(sum(&r["workers"], "started"), 10_000);

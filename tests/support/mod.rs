@@ -193,6 +193,7 @@ pub struct ManyConnServer {
     pub port: u16,
     total: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
+    failure: Arc<Mutex<Option<String>>>,
     looper: Option<JoinHandle<()>>,
 }
 
@@ -208,15 +209,18 @@ impl ManyConnServer {
         let port = listener.local_addr().unwrap().port();
         let total = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
+        let failure = Arc::new(Mutex::new(None));
         let looper = {
             let total = Arc::clone(&total);
             let stop = Arc::clone(&stop);
-            thread::spawn(move || event_loop(listener, &total, &stop))
+            let failure = Arc::clone(&failure);
+            thread::spawn(move || event_loop(listener, &total, &stop, &failure))
         };
         ManyConnServer {
             port,
             total,
             stop,
+            failure,
             looper: Some(looper),
         }
     }
@@ -224,6 +228,11 @@ impl ManyConnServer {
     /// Requests answered so far.
     pub fn count(&self) -> u64 {
         self.total.load(Ordering::SeqCst)
+    }
+
+    /// The first error that stopped connections from being accepted, if any.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().unwrap().clone()
     }
 }
 
@@ -249,7 +258,12 @@ fn epoll_add(epfd: i32, fd: i32) {
     assert_eq!(rc, 0, "epoll_ctl");
 }
 
-fn event_loop(listener: TcpListener, total: &AtomicU64, stop: &AtomicBool) {
+fn event_loop(
+    listener: TcpListener,
+    total: &AtomicU64,
+    stop: &AtomicBool,
+    failure: &Mutex<Option<String>>,
+) {
     // SAFETY: creates an epoll instance that this function closes before returning.
     let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
     assert!(epfd >= 0, "epoll_create1");
@@ -264,10 +278,21 @@ fn event_loop(listener: TcpListener, total: &AtomicU64, stop: &AtomicBool) {
         for ev in events.iter().take(n.max(0) as usize) {
             let fd = ev.u64 as i32;
             if fd == lfd {
-                while let Ok((conn, _)) = listener.accept() {
-                    conn.set_nonblocking(true).unwrap();
-                    epoll_add(epfd, conn.as_raw_fd());
-                    conns.insert(conn.as_raw_fd(), (conn, Vec::new()));
+                loop {
+                    match listener.accept() {
+                        Ok((conn, _)) => {
+                            conn.set_nonblocking(true).unwrap();
+                            epoll_add(epfd, conn.as_raw_fd());
+                            conns.insert(conn.as_raw_fd(), (conn, Vec::new()));
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        // Out of descriptors, say: the clients would wait for their timeout,
+                        // so the failure is kept for the test to report instead.
+                        Err(e) => {
+                            failure.lock().unwrap().get_or_insert(e.to_string());
+                            break;
+                        }
+                    }
                 }
                 continue;
             }
@@ -322,6 +347,29 @@ fn complete_request_len(data: &[u8]) -> Option<usize> {
         .and_then(|(_, v)| v.trim().parse::<usize>().ok())
         .unwrap_or(0);
     (data.len() >= head_end + body_len).then_some(head_end + body_len)
+}
+
+/// Raises this process's soft limit of open files to at least `needed`, for a server that
+/// holds one descriptor per connection; fails the test when the hard limit is lower.
+pub fn raise_open_files(needed: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct they are given.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
+        if lim.rlim_cur >= needed {
+            return;
+        }
+        assert!(
+            lim.rlim_max >= needed,
+            "the test needs {needed} open files but the hard limit is {} (ulimit -Hn)",
+            lim.rlim_max
+        );
+        lim.rlim_cur = needed;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+    }
 }
 
 /// A port on 127.0.0.1 that nothing listens on: bound, then released.
