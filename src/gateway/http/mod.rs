@@ -1,14 +1,17 @@
 //! HTTP/1.1 on one connection: reading requests (head, then a `Content-Length` or chunked
 //! body of at most 1 MiB) and writing answers, with keep-alive and pipelining.
 //!
-//! The gateway runs one thread per connection on this small codec instead of a server
-//! crate's connection pool: `tiny_http` 0.12 can leave connections that arrive in a burst
-//! queued behind long-lived keep-alive ones until those close, and a burst of keep-alive
-//! connections is exactly what a load test opens. Parsing itself is `httparse`'s.
+//! The gateway gives every connection a thread of its own running this small codec. A pool
+//! that hands accepted connections to whichever threads happen to be idle can leave a burst
+//! of them queued behind long-lived keep-alive connections until those close, and a burst
+//! of keep-alive connections is exactly what a load test opens. Parsing is `httparse`'s.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Shutdown, TcpStream};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, TcpStream};
+
+#[cfg(test)]
+mod tests;
+mod write;
 
 use super::metrics::Rejection;
 use super::reply::Reply;
@@ -20,12 +23,6 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 const HEAD_LIMIT: usize = 64 * 1024;
 
 const MAX_HEADERS: usize = 64;
-
-/// After refusing a request, the unread rest of it is read and dropped for at most this
-/// long and this much, so that the client, often still sending its body, reads the answer
-/// instead of a connection reset.
-const LINGER: Duration = Duration::from_secs(2);
-const LINGER_BYTES: usize = 64 * 1024 * 1024;
 
 /// One request, body included.
 #[derive(Debug)]
@@ -257,62 +254,6 @@ impl Connection {
             _ => Ok(()),
         }
     }
-
-    /// Writes `reply` as the answer to `request` (or to a refused request when `None`).
-    pub fn answer(
-        &mut self,
-        request: Option<&Request>,
-        reply: &Reply,
-        keep: bool,
-    ) -> io::Result<()> {
-        let head_only = request.is_some_and(|r| r.method == "HEAD");
-        let http10 = request.is_some_and(|r| r.http10);
-        let mut out = Vec::with_capacity(256 + reply.body.len());
-        let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
-        let _ = write!(
-            out,
-            "{version} {} {}\r\n",
-            reply.status,
-            reason(reply.status)
-        );
-        let _ = write!(
-            out,
-            "Server: fnstress\r\nContent-Type: {}\r\n",
-            reply.content_type
-        );
-        let _ = write!(out, "Content-Length: {}\r\n", reply.body.len());
-        for (name, value) in &reply.headers {
-            let _ = write!(out, "{name}: {value}\r\n");
-        }
-        match (keep, http10) {
-            (false, _) => out.extend_from_slice(b"Connection: close\r\n"),
-            (true, true) => out.extend_from_slice(b"Connection: keep-alive\r\n"),
-            (true, false) => {}
-        }
-        out.extend_from_slice(b"\r\n");
-        if !head_only {
-            out.extend_from_slice(&reply.body);
-        }
-        self.stream.write_all(&out)
-    }
-}
-
-impl Connection {
-    /// Closes after a refused request: no more writes, then the client's remaining bytes
-    /// are read and dropped (see [`LINGER`]).
-    pub fn linger(mut self) {
-        let _ = self.stream.shutdown(Shutdown::Write);
-        let _ = self.stream.set_read_timeout(Some(LINGER));
-        let deadline = Instant::now() + LINGER;
-        let mut chunk = [0u8; 16 * 1024];
-        let mut dropped = 0;
-        while Instant::now() < deadline && dropped < LINGER_BYTES {
-            match self.stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => dropped += n,
-            }
-        }
-    }
 }
 
 fn refuse(why: Rejection, status: u16, message: impl std::fmt::Display) -> Next {
@@ -329,20 +270,4 @@ fn too_large() -> Next {
 
 fn bad(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        413 => "Content Too Large",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "",
-    }
 }
