@@ -162,3 +162,80 @@ fn a_second_sigint_exits_130_at_once() {
     );
     assert_eq!(server.count(), 2);
 }
+
+#[test]
+fn invocations_outliving_the_grace_after_a_signal_are_cancelled() {
+    let _serial = heavy();
+    let server = TestServer::start();
+    let dir = TempDir::new("cut");
+    let json = dir.file("r.json");
+    let url = server.url("/sleep/3000");
+    let run = spawn(
+        &[
+            "run", "--url", &url, "-z", "30s", "-c", "2", "--grace", "300ms", "-q", "--json", &json,
+        ],
+        &[],
+    );
+    wait_until(Duration::from_secs(10), "both workers in flight", || {
+        server.count() >= 2
+    });
+    run.signal(libc::SIGINT);
+    let signalled = Instant::now();
+    let out = run.wait(Duration::from_secs(10));
+    let exit_time = signalled.elapsed();
+
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The grace period, not the 3 s answers, decides when the run ends.
+    assert!(
+        exit_time < Duration::from_millis(1500),
+        "exit took {exit_time:?}"
+    );
+    let r = read_json(&json);
+    assert_eq!(r["stop_reason"], "signal");
+    let t = &r["totals"];
+    assert_eq!(num(t, "started"), 2);
+    assert_eq!(num(t, "cancelled"), 2);
+    assert_eq!(num(t, "completed"), 0);
+    assert_eq!(num(t, "errors"), 0);
+    assert_eq!(sum(&r["workers"], "cancelled"), 2);
+    assert_eq!(sum(&r["operations"], "cancelled"), 2);
+    assert_eq!(server.count(), 2);
+    assert!(
+        out.stdout.contains("  cancelled            2"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn invocations_outliving_the_deadline_and_grace_are_cancelled() {
+    let _serial = heavy();
+    let server = TestServer::start();
+    let url = server.url("/sleep/3000");
+    let out = spawn(
+        &[
+            "run", "--url", &url, "-z", "1s", "-c", "2", "--grace", "300ms", "-q", "-o", "json",
+        ],
+        &[],
+    )
+    .wait(Duration::from_secs(10));
+
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.elapsed < Duration::from_millis(1300) + PROCESS_SLACK,
+        "{:?}",
+        out.elapsed
+    );
+    let r = out.json();
+    assert_eq!(r["stop_reason"], "deadline");
+    let elapsed = r["elapsed_s"].as_f64().unwrap();
+    // Cut at the deadline plus the grace (1.3 s), well before the 3 s answers; the upper
+    // bound leaves room for a busy machine.
+    assert!((1.29..2.0).contains(&elapsed), "elapsed_s {elapsed}");
+    let t = &r["totals"];
+    assert_eq!(num(t, "started"), 2);
+    assert_eq!(num(t, "cancelled"), 2);
+    assert_eq!(num(t, "completed"), 0);
+    assert_eq!(num(t, "timeout"), 0);
+    assert_eq!(server.count(), 2);
+}
