@@ -27,8 +27,8 @@ pub trait Function: Send + Sync {
     /// The operations it knows; the first one is run when the input names none.
     fn operations(&self) -> &'static [&'static str];
 
-    /// Runs the function. Every simulated wait goes through `pause`, so that the server can
-    /// keep other invocations moving while this one waits.
+    /// Runs the function. Every simulated wait goes through `pause`, so that tests can see
+    /// the waits without sleeping through them.
     fn invoke(&self, input: Map<String, Value>, pause: &dyn Fn(Duration)) -> Invocation;
 }
 
