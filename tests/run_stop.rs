@@ -11,6 +11,10 @@ use support::{heavy, num, read_json, spawn, sum, wait_until, TempDir, TestServer
 /// Slack for process start and exit on a busy machine, on top of the run's own time.
 const PROCESS_SLACK: Duration = Duration::from_millis(1500);
 
+/// Time a thread may wait for a core on a busy 2-core machine before it notices the
+/// deadline or finishes its last invocation.
+const SCHEDULING_GRACE: Duration = Duration::from_millis(300);
+
 fn check_deadline(workers: &str) {
     let _serial = heavy();
     let server = TestServer::start();
@@ -28,12 +32,15 @@ fn check_deadline(workers: &str) {
 
     let r = read_json(&json);
     assert_eq!(r["stop_reason"], "deadline");
-    // The server answers at once, so the run ends within 10% of the duration.
+    // The server answers at once, so the run ends within 10% of the duration, plus a grace
+    // for threads waiting to be scheduled on a busy machine.
     let elapsed = r["elapsed_s"].as_f64().unwrap();
-    assert!((2.0..=2.2).contains(&elapsed), "elapsed_s {elapsed}");
+    let limit = 2.2 + SCHEDULING_GRACE.as_secs_f64();
+    assert!((2.0..=limit).contains(&elapsed), "elapsed_s {elapsed}");
     let wall = out.elapsed;
+    let wall_limit = Duration::from_millis(2200) + SCHEDULING_GRACE + PROCESS_SLACK;
     assert!(
-        wall >= Duration::from_secs(2) && wall <= Duration::from_millis(2200) + PROCESS_SLACK,
+        wall >= Duration::from_secs(2) && wall <= wall_limit,
         "wall time {wall:?}"
     );
     let completed = num(&r["totals"], "completed");
