@@ -239,7 +239,7 @@ pub struct Picker {
 
 impl Picker {
     /// Draws the next operation index and its body.
-    pub fn next(&mut self) -> (u16, &[u8]) {
+    pub fn draw(&mut self) -> (u16, &[u8]) {
         let i = self.index.sample(&mut self.rng);
         (self.ops[i], &self.bodies[i])
     }
@@ -274,7 +274,7 @@ mod tests {
         let w = Workload::from_ops_text("a=3,b=1").unwrap();
         let mut p = w.picker(0, 7);
         let n = 40_000;
-        let a = (0..n).filter(|_| p.next().0 == 0).count();
+        let a = (0..n).filter(|_| p.draw().0 == 0).count();
         // 3:1 means 75% a; 40k draws put the share well within half a percent.
         assert!((a as f64 / n as f64 - 0.75).abs() < 0.01, "{a}");
     }
@@ -284,7 +284,7 @@ mod tests {
         let w = Workload::from_ops_text(DEFAULT_OPS).unwrap();
         let draw = |seed| {
             let mut p = w.picker(3, seed);
-            (0..50).map(|_| p.next().0).collect::<Vec<_>>()
+            (0..50).map(|_| p.draw().0).collect::<Vec<_>>()
         };
         assert_eq!(draw(42), draw(42));
         assert_ne!(draw(42), draw(43));
@@ -294,7 +294,7 @@ mod tests {
     fn operation_bodies_carry_the_worker() {
         let w = Workload::from_ops_text("fast").unwrap();
         let mut p = w.picker(9, 1);
-        let body: Value = serde_json::from_slice(p.next().1).unwrap();
+        let body: Value = serde_json::from_slice(p.draw().1).unwrap();
         assert_eq!(
             body,
             serde_json::json!({"operation": "fast", "worker_id": 9})

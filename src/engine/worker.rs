@@ -135,7 +135,7 @@ impl Worker<'_> {
     /// One invocation; false when the engine cut it (the worker must stop).
     fn invoke(&mut self, due: Option<Instant>) -> bool {
         let cfg = self.shared.cfg;
-        let (operation, body) = self.picker.next();
+        let (operation, body) = self.picker.draw();
         // Near the deadline the timeout shrinks so that no invocation outlives the grace.
         let timeout = match self.hard_end {
             Some(end) => cfg
