@@ -198,7 +198,7 @@ impl RunConfig {
             connect_timeout,
             grace,
             headers: get_headers(layers)?,
-            api_key: get_string(layers, "api_key")?.filter(|k| !k.is_empty()),
+            api_key: get_api_key(layers)?,
             workload: build_workload(layers)?,
             seed: get_u64(layers, "seed", 0, u64::MAX)?.unwrap_or_else(rand::random),
             preflight: !get_bool(layers, "no_preflight")?.unwrap_or(false),
@@ -255,6 +255,22 @@ impl RunConfig {
 
 /// What replaces a secret in every output.
 pub const REDACTED: &str = "[redacted]";
+
+/// The API key, checked here because a key that cannot be a header value would otherwise be
+/// sent empty; the message never shows the key.
+fn get_api_key(layers: &Layers) -> Result<Option<String>> {
+    let key = get_string(layers, "api_key")?.filter(|k| !k.is_empty());
+    if let Some(k) = &key {
+        if http::HeaderValue::from_str(k).is_err() {
+            let s = layers.get("api_key").expect("set when a key was read");
+            return Err(s.error(
+                "the key has characters an HTTP header cannot carry, such as a line break \
+                 (the key is not shown)",
+            ));
+        }
+    }
+    Ok(key)
+}
 
 /// Header names whose values are secrets.
 pub fn is_secret_header(name: &str) -> bool {
@@ -469,9 +485,9 @@ fn get_headers(layers: &Layers) -> Result<Vec<(String, String)>> {
                 let text = item
                     .as_str()
                     .ok_or_else(|| s.error("expected strings of the form \"Name: value\""))?;
-                let (k, v) = text.split_once(':').ok_or_else(|| {
-                    s.error(format!("'{text}' is not a header; write \"Name: value\""))
-                })?;
+                let (k, v) = text
+                    .split_once(':')
+                    .ok_or_else(|| s.error(not_a_header(text)))?;
                 out.push((k.trim().to_string(), v.trim().to_string()));
             }
             out
@@ -497,6 +513,23 @@ fn get_headers(layers: &Layers) -> Result<Vec<(String, String)>> {
         }
     }
     Ok(pairs)
+}
+
+/// Says that `text` lacks the colon of "Name: value" without echoing what follows the name:
+/// `Authorization Bearer xyz` is a header with its colon forgotten, and its value a secret.
+fn not_a_header(text: &str) -> String {
+    let name_len = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .unwrap_or(text.len());
+    if name_len == text.len() {
+        format!("'{text}' is not a header; write \"Name: value\"")
+    } else {
+        format!(
+            "'{}...' is not a header (the rest is not shown, it may be a secret); write \
+             \"Name: value\"",
+            &text[..name_len]
+        )
+    }
 }
 
 fn get_output(layers: &Layers) -> Result<OutputFormat> {
