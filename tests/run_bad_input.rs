@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{run, TempDir, TestServer};
+use support::{run_env, TempDir, TestServer};
 
 /// One refused command line: its arguments (`{url}` and `{base}` stand for the test server)
 /// and the texts its error line must contain.
@@ -97,7 +97,13 @@ const ROWS: &[Row] = &[
 ];
 
 /// Checks one refused command line; returns what was wrong, if anything.
-fn check(server: &TestServer, args: &[String], needles: &[&str]) -> Option<String> {
+fn check(
+    server: &TestServer,
+    args: &[String],
+    env: &[(&str, &str)],
+    needles: &[&str],
+    forbidden: &[&str],
+) -> Option<String> {
     // Rows that do not name a target get the test server, so a wrongly accepted line is
     // counted there; rows without a budget get a small one, so such a run stays short. Both
     // go first, so that a row's last flag can lack its value.
@@ -113,7 +119,7 @@ fn check(server: &TestServer, args: &[String], needles: &[&str]) -> Option<Strin
     all.extend(args.iter().map(String::as_str));
 
     let before = server.count();
-    let out = run(&all);
+    let out = run_env(&all, env);
     let mut wrong = vec![];
     if out.code != 2 {
         wrong.push(format!("exit code {}", out.code));
@@ -128,6 +134,11 @@ fn check(server: &TestServer, args: &[String], needles: &[&str]) -> Option<Strin
     for needle in needles {
         if !out.stderr.contains(needle) {
             wrong.push(format!("stderr lacks {needle:?}"));
+        }
+    }
+    for text in forbidden {
+        if out.stderr.contains(text) {
+            wrong.push(format!("stderr shows {text:?}"));
         }
     }
     if server.count() != before {
@@ -149,7 +160,7 @@ fn invalid_input_exits_2_naming_the_flag_or_key() {
                     .replace("{base}", &server.base())
             })
             .collect();
-        failures.extend(check(&server, &args, r.needles));
+        failures.extend(check(&server, &args, &[], r.needles, &[]));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(ROWS.len() >= 25);
@@ -178,7 +189,7 @@ fn invalid_values_in_a_config_file_name_the_file_and_key() {
             vec![broken.as_str(), "invalid JSON"],
         ),
     ] {
-        failures.extend(check(&server, &args, &needles));
+        failures.extend(check(&server, &args, &[], &needles, &[]));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -188,6 +199,39 @@ fn a_flag_given_twice_is_named() {
     let server = TestServer::start();
     let url = server.url("/ok");
     let args = ["--url".to_string(), url.clone(), "--url".to_string(), url];
-    let failure = check(&server, &args, &["'--url'", "more than once"]);
+    let failure = check(&server, &args, &[], &["'--url'", "more than once"], &[]);
     assert!(failure.is_none(), "{}", failure.unwrap());
+}
+
+#[test]
+fn refusals_never_echo_a_secret() {
+    let server = TestServer::start();
+    let event = r#"{"headers": ["Authorization Bearer t0ken-XYZ"]}"#;
+    let table: [(&[&str], &[(&str, &str)], &[&str]); 5] = [
+        // A header whose colon was forgotten: its value is likely a secret.
+        (
+            &["-H", "Authorization Bearer t0ken-XYZ"],
+            &[],
+            &["--header", "'Authorization...'"],
+        ),
+        (
+            &["-H", "Authorization=Bearer t0ken-XYZ"],
+            &[],
+            &["--header", "'Authorization...'"],
+        ),
+        (&["-d", event], &[], &["key 'headers' in -d/--data"]),
+        // Keys that cannot be sent as a header value are refused, not sent empty.
+        (&["--api-key", "t0ken-\u{1}XYZ"], &[], &["--api-key"]),
+        (
+            &[],
+            &[("FNSTRESS_API_KEY", "t0ken-\u{1}XYZ")],
+            &["env FNSTRESS_API_KEY"],
+        ),
+    ];
+    let mut failures = vec![];
+    for (args, env, needles) in table {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        failures.extend(check(&server, &args, env, needles, &["t0ken", "XYZ"]));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
