@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -25,6 +25,9 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
     let cfg = RunConfig::from_layers(&read_layers(&mut args)?)?;
     messages::set_quiet(cfg.quiet);
     raise_fd_limit(cfg.concurrency)?;
+    if let Some(path) = &cfg.json_path {
+        check_json_path(path)?;
+    }
     if cfg.preflight {
         preflight(&cfg)?;
     }
@@ -121,7 +124,8 @@ fn raise_fd_limit(concurrency: usize) -> Result<()> {
     )))
 }
 
-/// Writes the JSON file first (so it exists even if stdout is gone), then stdout.
+/// Writes the JSON file first (so it exists even if stdout is gone), then stdout. A failed
+/// file write still prints the report, so the run's results are not lost.
 fn write_reports(cfg: &RunConfig, result: &RunResult) -> Result<i32> {
     let doc = report::build(cfg, result);
     if let Some(short) = doc["rate"]["shortfall"].as_f64().filter(|s| *s > 0.01) {
@@ -131,12 +135,36 @@ fn write_reports(cfg: &RunConfig, result: &RunResult) -> Result<i32> {
             short * 100.0
         ));
     }
-    if let Some(path) = &cfg.json_path {
-        report::json::write_atomic(path, &doc)?;
-        messages::info(&format!("wrote the JSON report to {}", path.display()));
-    }
+    let written = match &cfg.json_path {
+        Some(path) => report::json::write_atomic(path, &doc).map(|()| {
+            messages::info(&format!("wrote the JSON report to {}", path.display()));
+        }),
+        None => Ok(()),
+    };
     print_stdout(&doc, cfg.output);
-    Ok(exit::OK)
+    written.map(|()| exit::OK)
+}
+
+/// Fails before the start when the `--json` file cannot be created, rather than after a long
+/// run whose report would then have nowhere to go.
+fn check_json_path(path: &Path) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let unusable = |why: String| {
+        Error::usage(format!(
+            "--json {}: cannot write the report there ({why})",
+            path.display()
+        ))
+    };
+    if path.is_dir() {
+        return Err(unusable("it is a directory".into()));
+    }
+    let probe = dir.join(format!(".fnstress-probe-{}", std::process::id()));
+    std::fs::File::create(&probe).map_err(|e| unusable(e.to_string()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// Prints a report on stdout; a closed pipe (e.g. `| head`) is not an error.
