@@ -70,6 +70,11 @@ const ROWS: &[Row] = &[
     row(&["--seed", "-1"], &["--seed", "'-1'"]),
     // Output.
     row(&["-o", "yaml"], &["--output", "'yaml'"]),
+    row(
+        &["--json", "/nonexistent/r.json"],
+        &["--json /nonexistent/r.json"],
+    ),
+    row(&["--json", "/"], &["--json /", "directory"]),
     // JSON events: not an object, not JSON, a misspelt key, wrong types.
     row(&["-d", "[1]"], &["-d/--data", "an array"]),
     row(&["-d", "{bad"], &["-d/--data", "invalid JSON"]),
