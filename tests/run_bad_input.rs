@@ -208,11 +208,14 @@ fn a_flag_given_twice_is_named() {
     assert!(failure.is_none(), "{}", failure.unwrap());
 }
 
+/// A refused line carrying a secret: arguments, environment, texts the error must contain.
+type SecretRow<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a [&'a str]);
+
 #[test]
 fn refusals_never_echo_a_secret() {
     let server = TestServer::start();
     let event = r#"{"headers": ["Authorization Bearer t0ken-XYZ"]}"#;
-    let table: [(&[&str], &[(&str, &str)], &[&str]); 5] = [
+    let table: [SecretRow; 5] = [
         // A header whose colon was forgotten: its value is likely a secret.
         (
             &["-H", "Authorization Bearer t0ken-XYZ"],
