@@ -5,6 +5,7 @@
 
 mod gate;
 mod invoke;
+mod resolve;
 pub mod pacer;
 pub mod signals;
 mod slots;
@@ -76,6 +77,8 @@ pub(crate) struct Shared<'a> {
     hard_end: std::sync::OnceLock<Option<Instant>>,
     /// Workers that are not parked by a ramp (closed model).
     active: AtomicUsize,
+    /// The target's addresses, resolved once.
+    resolver: resolve::PinnedResolver,
 }
 
 /// What the engine sampled at each second of the run, for the timeline.
@@ -103,6 +106,7 @@ pub fn run(cfg: &RunConfig, report: impl FnOnce(RunResult) -> Result<i32>) -> Re
         start: Default::default(),
         hard_end: Default::default(),
         active: AtomicUsize::new(0),
+        resolver: resolve::PinnedResolver::new(&cfg.target),
     };
     let (tx, rx) = crossbeam_channel::unbounded::<Event>();
     let progress = (!cfg.quiet).then(Progress::new);

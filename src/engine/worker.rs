@@ -39,7 +39,7 @@ pub(super) fn run(shared: &Shared, id: u32, tx: Sender<Event>) {
             shared,
             id,
             tx,
-            invoker: Invoker::new(cfg),
+            invoker: Invoker::new(cfg, &shared.resolver),
             picker: cfg.workload.picker(id, cfg.seed),
             start: *shared.start.get().expect("set before the gate opens"),
             hard_end: *shared.hard_end.get().expect("set before the gate opens"),
