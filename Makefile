@@ -9,7 +9,7 @@ GATEWAY     ?= http://127.0.0.1:8080
 LISTEN      ?= 127.0.0.1:8080
 BIN         := target/release/fnstress
 
-.PHONY: build release test lint stress serve clean
+.PHONY: build release test lint stress serve bench bench-tools clean
 
 build:
 	cargo build
@@ -41,6 +41,20 @@ stress: release
 	fi; \
 	trap '[ -z "$$started" ] || kill -TERM $$started 2>/dev/null || true' EXIT; \
 	$(BIN) run --gateway '$(GATEWAY)' -t '$(TARGET)' -c '$(CONCURRENCY)' -z '$(DURATION)'
+
+## Benchmarks that print figures: peers side by side (writes bench/RESULTS.md), the gateway's
+## throughput, open-model accuracy, and the collector's intake (criterion).
+bench: release bench-tools
+	cd bench && python3 peers.py
+	cd bench && python3 gateway.py
+	cd bench && python3 rate.py
+	cargo bench --bench collector
+
+bench-tools:
+	@missing=; for t in nginx wrk hey; do command -v $$t >/dev/null || [ -x /usr/sbin/$$t ] \
+	  || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
+	@command -v oha >/dev/null || cargo install oha
 
 clean:
 	cargo clean

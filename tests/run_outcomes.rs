@@ -88,7 +88,7 @@ fn an_answer_slower_than_the_timeout_is_a_timeout() {
     // "global" is the client's name for the limit on the whole invocation (--timeout).
     assert_eq!(
         r["errors"],
-        json!([{"kind": "timeout", "message": "timeout (global)", "count": 3}])
+        json!([{"kind": "timeout", "message": "no complete answer within --timeout", "count": 3}])
     );
     // Each invocation was cut at the limit, not at the server's 1 s.
     let max_us = num(&r["latency"], "max");

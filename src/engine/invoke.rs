@@ -163,7 +163,7 @@ fn answer(kind: Kind, detail: String) -> Answer {
 /// Maps a client error to an outcome kind.
 fn classify_error(e: ureq::Error) -> Answer {
     match e {
-        ureq::Error::Timeout(t) => answer(Kind::Timeout, format!("timeout ({t})")),
+        ureq::Error::Timeout(t) => answer(Kind::Timeout, timeout_text(t)),
         ureq::Error::ConnectionFailed => answer(Kind::ConnectError, "connection failed".into()),
         ureq::Error::HostNotFound => answer(Kind::ConnectError, "host not found".into()),
         ureq::Error::Io(io) => classify_io(&io, false),
@@ -173,20 +173,33 @@ fn classify_error(e: ureq::Error) -> Answer {
     }
 }
 
+/// Says which phase ran out of time, in the words of the flags that set the limits.
+fn timeout_text(t: ureq::Timeout) -> String {
+    match t {
+        ureq::Timeout::Connect => "no connection within --connect-timeout".into(),
+        ureq::Timeout::Resolve => "name not resolved within --timeout".into(),
+        _ => "no complete answer within --timeout".into(),
+    }
+}
+
 /// Maps an I/O error to an outcome kind; `in_body` tells that headers were already received.
 fn classify_io(e: &io::Error, in_body: bool) -> Answer {
     use io::ErrorKind as K;
     let text = e.to_string();
     match e.kind() {
-        K::TimedOut | K::WouldBlock => answer(Kind::Timeout, "timeout (reading body)".into()),
+        K::TimedOut | K::WouldBlock => answer(
+            Kind::Timeout,
+            "no complete answer within --timeout (reading the body)".into(),
+        ),
         K::ConnectionRefused | K::AddrNotAvailable | K::HostUnreachable | K::NetworkUnreachable
             if !in_body =>
         {
             answer(Kind::ConnectError, text)
         }
-        _ if text.contains("timed out") || text.contains("timeout") => {
-            answer(Kind::Timeout, format!("timeout ({text})"))
-        }
+        _ if text.contains("timed out") || text.contains("timeout") => answer(
+            Kind::Timeout,
+            format!("no complete answer within --timeout ({text})"),
+        ),
         _ => answer(Kind::IoError, text),
     }
 }

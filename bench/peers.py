@@ -1,0 +1,98 @@
+"""fnstress beside wrk, hey and oha against nginx on loopback, at concurrency 1, 64 and 1000.
+
+Tools alternate within each concurrency so drift hits all of them alike. For each run it
+records invocations per second, CPU seconds per 10,000 (user + system, from the kernel) and
+peak RSS, prints a table with fnstress's ratios to each peer and writes bench/RESULTS.md.
+"""
+
+import json
+import re
+import shutil
+import sys
+import time
+from datetime import date
+
+from common import FNSTRESS, ROOT, Nginx, machine, measure
+
+SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+LEVELS = [1, 64, 1000]
+
+
+def fnstress(url, c):
+    m = measure([str(FNSTRESS), "run", "--url", url, "-m", "GET", "-c", str(c),
+                 "-z", f"{SECONDS}s", "-q", "-o", "json"])
+    r = json.loads(m.stdout)
+    return m, r["totals"]["rate_per_s"], r["latency"]["p50"] / 1000.0
+
+
+def wrk(url, c):
+    threads = min(c, 2)
+    m = measure(["wrk", "-t", str(threads), "-c", str(c), "-d", f"{SECONDS}s", "--latency", url])
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", m.stdout).group(1))
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", m.stdout)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
+    return m, rps, float(p50.group(1)) * scale
+
+
+def hey(url, c):
+    m = measure(["hey", "-z", f"{SECONDS}s", "-c", str(c), url])
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", m.stdout).group(1))
+    p50 = re.search(r"50%+ in ([\d.]+) secs", m.stdout)
+    return m, rps, float(p50.group(1)) * 1000.0 if p50 else float("nan")
+
+
+def oha(url, c):
+    m = measure(["oha", "-z", f"{SECONDS}s", "-c", str(c), "--no-tui",
+                 "--output-format", "json", url])
+    r = json.loads(m.stdout)
+    return m, r["summary"]["requestsPerSec"], r["latencyPercentiles"]["p50"] * 1000.0
+
+
+TOOLS = {"fnstress": fnstress, "wrk": wrk, "hey": hey, "oha": oha}
+
+
+def main() -> None:
+    missing = [t for t in ("wrk", "hey", "oha") if not shutil.which(t)]
+    if missing:
+        raise SystemExit(f"bench: missing {', '.join(missing)} (make bench installs them)")
+    rows = []
+    with Nginx() as nginx:
+        for c in LEVELS:
+            order = list(TOOLS)
+            # Rotate the order per level so no tool always runs first or last.
+            k = LEVELS.index(c) % len(order)
+            for name in order[k:] + order[:k]:
+                m, rps, p50 = TOOLS[name](nginx.url, c)
+                total = rps * SECONDS
+                cpu = m.cpu_s / total * 10_000 if total else float("nan")
+                rows.append((c, name, rps, cpu, m.peak_rss_mib, p50))
+                print(f"c={c:<5} {name:<9} {rps:>10.0f}/s  cpu {cpu:6.3f} s/10k  "
+                      f"rss {m.peak_rss_mib:7.1f} MiB  p50 {p50:.3f} ms", flush=True)
+                time.sleep(1)
+    write(rows)
+
+
+def write(rows) -> None:
+    lines = [f"# Benchmark: fnstress and its peers against nginx on loopback",
+             "", f"{date.today()}, {machine()}, {SECONDS} s per run, nginx with one worker.",
+             "", "| c | tool | invocations/s | CPU s per 10k | peak RSS MiB | p50 ms |",
+             "|---:|---|---:|---:|---:|---:|"]
+    for c, name, rps, cpu, rss, p50 in rows:
+        lines.append(f"| {c} | {name} | {rps:.0f} | {cpu:.3f} | {rss:.1f} | {p50:.3f} |")
+    lines += ["", "fnstress relative to each peer (rate: higher is better; CPU and RSS: lower is "
+              "better; p50: closer to 1 is better):", "",
+              "| c | peer | rate ratio | CPU ratio | RSS ratio | p50 ratio |",
+              "|---:|---|---:|---:|---:|---:|"]
+    for c in LEVELS:
+        mine = next(r for r in rows if r[0] == c and r[1] == "fnstress")
+        for peer in ("wrk", "hey", "oha"):
+            p = next(r for r in rows if r[0] == c and r[1] == peer)
+            lines.append(f"| {c} | {peer} | {mine[2] / p[2]:.2f} | {mine[3] / p[3]:.2f} | "
+                         f"{mine[4] / p[4]:.2f} | {mine[5] / p[5]:.2f} |")
+    text = "\n".join(lines) + "\n"
+    (ROOT / "bench" / "RESULTS.md").write_text(text)
+    print("\n" + text)
+
+
+if __name__ == "__main__":
+    main()
