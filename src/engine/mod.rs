@@ -5,8 +5,8 @@
 
 mod gate;
 mod invoke;
-mod resolve;
 pub mod pacer;
+mod resolve;
 pub mod signals;
 mod slots;
 mod worker;

@@ -42,7 +42,11 @@ impl PinnedResolver {
             Some("https") => 443,
             _ => 80,
         });
-        let host = uri.host().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+        let host = uri
+            .host()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         port == self.port && host == self.host
     }
 }
