@@ -123,12 +123,16 @@ impl Worker<'_> {
         }
     }
 
-    /// Sleeps, waking early when the run stops.
-    fn pause(&self, mut left: Duration) {
-        while !left.is_zero() && !self.stopped() {
-            let step = left.min(RECHECK);
-            thread::sleep(step);
-            left -= step;
+    /// Sleeps, waking early when the run stops. Steps aim at one end time, so the small
+    /// overshoot of each sleep does not add up over a long pause.
+    fn pause(&self, length: Duration) {
+        let until = Instant::now() + length;
+        while !self.stopped() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            thread::sleep(left.min(RECHECK));
         }
     }
 
