@@ -18,7 +18,9 @@ fn reconcile(gw: &Gateway, report: &Value) {
 }
 
 fn reconcile_with(gw: &Gateway, report: &Value, headers: &[(&str, &str)]) {
-    let m = gw.request("GET", "/metrics/custom-metrics", headers, None).json();
+    let m = gw
+        .request("GET", "/metrics/custom-metrics", headers, None)
+        .json();
     let totals = &report["totals"];
     assert_eq!(num(&m, "execution_count"), num(totals, "completed"), "{m}");
     assert_eq!(num(totals, "cancelled"), 0);

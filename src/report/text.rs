@@ -21,6 +21,16 @@ fn ms(v: &Value) -> String {
     }
 }
 
+/// Seconds from the JSON report as the command line writes them: `30s`, `1m30s`, `250ms`.
+fn secs(v: &Value) -> String {
+    match v.as_f64() {
+        Some(s) if s.is_finite() && s >= 0.0 => {
+            crate::duration::format(std::time::Duration::from_secs_f64(s))
+        }
+        _ => "?".into(),
+    }
+}
+
 /// Renders the text report.
 pub fn render(r: &Value) -> String {
     let mut out = String::new();
@@ -53,9 +63,9 @@ fn header(out: &mut String, r: &Value) {
         Some(n) => format!("{n} invocations"),
         None => "no invocation limit".into(),
     };
-    let duration = match c["duration_s"].as_f64() {
-        Some(d) => format!("{d}s"),
-        None => "no deadline".into(),
+    let duration = match c["duration_s"] {
+        Value::Null => "no deadline".into(),
+        ref d => secs(d),
     };
     let _ = writeln!(
         out,
@@ -67,10 +77,10 @@ fn header(out: &mut String, r: &Value) {
     );
     let _ = writeln!(
         out,
-        "Load       {} workers, {duration}, {limit}; timeout {}s, grace {}s",
+        "Load       {} workers, {duration}, {limit}; timeout {}, grace {}",
         u(&c["concurrency"]),
-        c["timeout_s"],
-        c["grace_s"],
+        secs(&c["timeout_s"]),
+        secs(&c["grace_s"]),
     );
     let ops: Vec<&str> = c["operations"]
         .as_array()
