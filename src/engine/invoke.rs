@@ -6,17 +6,19 @@ use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Method, Uri};
-use ureq::unversioned::transport::DefaultConnector;
+use ureq::unversioned::transport::{Connector, RustlsConnector};
 use ureq::Agent;
 
-/// Room for the status line and headers of an answer, and for body chunks.
-const INPUT_BUFFER: usize = 16 * 1024;
+/// Room for the status line and headers of an answer (the client grows it for larger
+/// heads), and for body chunks.
+const INPUT_BUFFER: usize = 8 * 1024;
 /// Chunk size for reading answer bodies, which are counted and dropped.
 const DRAIN_BUFFER: usize = 4 * 1024;
 /// Room for the request line, headers and body chunks.
 const OUTPUT_BUFFER: usize = 4 * 1024;
 
 use super::resolve::PinnedResolver;
+use super::transport::TcpConnector;
 use crate::config::RunConfig;
 use crate::outcome::Kind;
 
@@ -59,7 +61,8 @@ impl Invoker {
             .input_buffer_size(INPUT_BUFFER)
             .output_buffer_size(OUTPUT_BUFFER)
             .build();
-        let agent = Agent::with_parts(config, DefaultConnector::default(), resolver.clone());
+        let connector = ().chain(TcpConnector).chain(RustlsConnector::default());
+        let agent = Agent::with_parts(config, connector, resolver.clone());
         let mut headers = Vec::new();
         let has_content_type = cfg
             .headers

@@ -9,6 +9,7 @@ pub mod pacer;
 mod resolve;
 pub mod signals;
 mod slots;
+mod transport;
 mod worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
