@@ -125,10 +125,10 @@ fn a_stall_shows_in_corrected_latency_only_in_the_open_model() {
     let p99 = num(&r["latency"], "p99");
     assert!(corrected_p99 >= 400_000, "corrected p99 {corrected_p99} us");
     assert!(p99 < 50_000, "uncorrected p99 {p99} us should stay low");
-    // At least the hundred invocations due during the stall were sent late; a loaded machine
-    // adds a few more from ordinary wake-up jitter.
+    // At least the hundred invocations due during the stall were sent late (a loaded machine
+    // adds more from ordinary wake-up jitter, so only the lower bound is firm).
     let late = num(&r["lateness"], "late");
-    assert!((90..=300).contains(&late), "late {late}");
+    assert!(late >= 90, "late {late}");
     assert!(num(&r["lateness"], "max") >= 900_000);
 
     let server = StallServer::start(300, Duration::from_secs(1));

@@ -2,7 +2,7 @@
 //! one `Invoker` (and so one keep-alive connection).
 
 use std::io::{self, Read};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Method, Uri};
@@ -33,6 +33,9 @@ pub struct Answer {
     pub bytes: u64,
     /// Error text for the report.
     pub detail: Option<Box<str>>,
+    /// When the request was handed to the client: latency runs from here, so building the
+    /// request is not counted.
+    pub sent: Instant,
 }
 
 /// A worker's HTTP client.
@@ -43,6 +46,7 @@ pub struct Invoker {
     headers: Vec<(HeaderName, HeaderValue)>,
     sends_body: bool,
     buf: Vec<u8>,
+    timeout: Duration,
 }
 
 impl Invoker {
@@ -53,6 +57,7 @@ impl Invoker {
             .max_redirects(0)
             .max_redirects_will_error(false)
             .timeout_connect(Some(cfg.connect_timeout))
+            .timeout_global(Some(cfg.timeout))
             .max_idle_connections(1)
             .max_idle_connections_per_host(1)
             .user_agent(concat!("fnstress/", env!("CARGO_PKG_VERSION")))
@@ -92,6 +97,7 @@ impl Invoker {
             headers,
             sends_body,
             buf: vec![0; DRAIN_BUFFER],
+            timeout: cfg.timeout,
         }
     }
 
@@ -105,14 +111,25 @@ impl Invoker {
         }
         let body = if self.sends_body { body } else { &[][..] };
         let request = builder.body(body).expect("parts were validated");
-        let request = self
-            .agent
-            .configure_request(request)
-            .timeout_global(Some(timeout))
-            .build();
+        // The agent already carries the run's timeout; a request of its own is configured only
+        // near the deadline, where the budget is shorter.
+        let request = if timeout < self.timeout {
+            self.agent
+                .configure_request(request)
+                .timeout_global(Some(timeout))
+                .build()
+        } else {
+            request
+        };
+        let sent = Instant::now();
         let mut response = match self.agent.run(request) {
             Ok(r) => r,
-            Err(e) => return classify_error(e),
+            Err(e) => {
+                return Answer {
+                    sent,
+                    ..classify_error(e)
+                }
+            }
         };
         let status = response.status().as_u16();
         let function_error = response
@@ -130,6 +147,7 @@ impl Invoker {
                     let mut a = classify_io(&e, true);
                     a.status = status;
                     a.bytes = bytes;
+                    a.sent = sent;
                     return a;
                 }
             }
@@ -150,12 +168,14 @@ impl Invoker {
             status,
             bytes,
             detail: detail.map(Into::into),
+            sent,
         }
     }
 }
 
 fn answer(kind: Kind, detail: String) -> Answer {
     Answer {
+        sent: Instant::now(),
         kind,
         status: 0,
         bytes: 0,

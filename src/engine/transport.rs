@@ -9,7 +9,7 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, ShutdownHandle,
@@ -20,6 +20,11 @@ use ureq::{Error, Timeout};
 /// A socket timeout is re-armed only when the budget differs from the one in force by more
 /// than this, so a timeout may end up to this much early or late.
 const TIMEOUT_SLACK: Duration = Duration::from_millis(1);
+
+/// The client probes a connection when it returns to the pool and again when it is taken out,
+/// usually microseconds after the answer arrived; a probe or a read this recent is trusted
+/// instead of another system call.
+const PROBE_FRESH: Duration = Duration::from_micros(500);
 
 /// Opens plain TCP connections for the client.
 #[derive(Debug, Default)]
@@ -58,6 +63,7 @@ impl<In: Transport> Connector<In> for TcpConnector {
                         buffers,
                         read_timeout: None,
                         write_timeout: None,
+                        probed_open: None,
                     })));
                 }
                 Err(e)
@@ -82,6 +88,7 @@ pub struct TcpTransport {
     buffers: LazyBuffers,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    probed_open: Option<Instant>,
 }
 
 /// Re-arms a socket timeout when it moved by more than [`TIMEOUT_SLACK`].
@@ -150,10 +157,24 @@ impl Transport for TcpTransport {
             }
         };
         self.buffers.input_appended(amount);
+        // Bytes that just arrived prove the connection alive as well as a probe would.
+        self.probed_open = (amount > 0).then(Instant::now);
         Ok(amount > 0)
     }
 
     fn is_open(&mut self) -> bool {
+        if self.probed_open.is_some_and(|t| t.elapsed() < PROBE_FRESH) {
+            return true;
+        }
+        let open = self.probe();
+        self.probed_open = open.then(Instant::now);
+        open
+    }
+}
+
+impl TcpTransport {
+    /// Asks the kernel, without blocking, whether the connection can take a request.
+    fn probe(&self) -> bool {
         let mut byte = 0u8;
         // SAFETY: recv writes at most one byte into `byte`, which outlives the call; the fd
         // belongs to a stream this transport owns.

@@ -151,9 +151,9 @@ impl Worker<'_> {
         if !slot.begin(operation) {
             return false;
         }
-        let sent = Instant::now();
         let answer = self.invoker.invoke(body, timeout);
         let ended = Instant::now();
+        let sent = answer.sent;
         if !slot.claim() {
             return false;
         }
