@@ -1,82 +1,49 @@
 //! The collector thread: the only owner of the stats. It takes every event off the channel
-//! until the engine's `Finish`, so each invocation that was started is counted exactly once,
-//! and prints a progress line on stderr once a second.
+//! until the engine's `Finish`, so each invocation that was started is counted exactly once.
+//! Between drains it drives the progress display and, once a second, hands a copy of the
+//! stats to the live dashboard; neither costs anything per outcome beyond one histogram
+//! record.
 
-use std::io::Write;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
-use hdrhistogram::Histogram;
 
-use crate::duration::ms;
+use crate::live::Board;
 use crate::outcome::{Event, Kind};
-use crate::stats::{new_histogram, Stats};
-
-/// Progress lines on stderr: elapsed, completed, rate and p99 of the last interval, errors.
-pub struct Progress {
-    began: Instant,
-    last: Instant,
-    last_completed: u64,
-    window: Histogram<u64>,
-}
-
-impl Default for Progress {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Progress {
-    /// Starts the clock.
-    pub fn new() -> Progress {
-        let now = Instant::now();
-        Progress {
-            began: now,
-            last: now,
-            last_completed: 0,
-            window: new_histogram(),
-        }
-    }
-
-    fn line(&mut self, stats: &Stats) {
-        let now = Instant::now();
-        let completed = stats.counts.completed();
-        let secs = (now - self.last).as_secs_f64().max(1e-9);
-        let rate = (completed - self.last_completed) as f64 / secs;
-        let p99 = if self.window.is_empty() {
-            0
-        } else {
-            self.window.value_at_quantile(0.99)
-        };
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "fnstress: [{:>4.0}s] completed {completed}, {rate:.0}/s, errors {}, p99 {} ms",
-            (now - self.began).as_secs_f64(),
-            stats.counts.errors(),
-            ms(p99),
-        );
-        self.last = now;
-        self.last_completed = completed;
-        self.window.reset();
-    }
-}
+use crate::report::progress::Progress;
+use crate::stats::Stats;
 
 /// How long the collector sleeps between drains of the channel. It polls instead of blocking
 /// in `recv` because a blocked receiver makes every send wake it with a futex call, which at
 /// tens of thousands of outcomes per second costs the workers more than the tallying does.
 const POLL: Duration = Duration::from_millis(2);
 
+/// The dashboard gets a fresh copy of the stats this often.
+const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// What watches the run while the collector tallies it.
+pub struct Watchers<'a> {
+    /// Progress on stderr, unless quiet.
+    pub progress: Option<Progress>,
+    /// The live dashboard, with `--dashboard`.
+    pub board: Option<&'a Board>,
+    /// When the workers were released; set by the engine.
+    pub start: &'a OnceLock<Instant>,
+}
+
 /// Tallies events until `Finish` (or until every sender is gone) and returns the stats.
-pub fn collect(rx: Receiver<Event>, mut stats: Stats, mut progress: Option<Progress>) -> Stats {
-    let tick = Duration::from_secs(1);
-    let mut next_tick = Instant::now() + tick;
+pub fn collect(rx: Receiver<Event>, mut stats: Stats, mut watch: Watchers) -> Stats {
+    // Due times are kept as time since the release, so progress lines fall on whole intervals.
+    let mut progress_due = watch.progress.as_ref().map(Progress::tick_every);
+    let mut publish_due = watch.board.map(|_| PUBLISH_EVERY);
     'run: loop {
         loop {
             match rx.try_recv() {
                 Ok(Event::Outcome(o)) => {
-                    if let Some(p) = progress.as_mut() {
+                    if let Some(p) = watch.progress.as_mut() {
                         if o.kind != Kind::Cancelled {
-                            let _ = p.window.record(o.latency_us.max(1));
+                            p.record(o.latency_us);
                         }
                     }
                     stats.add(&o);
@@ -88,14 +55,36 @@ pub fn collect(rx: Receiver<Event>, mut stats: Stats, mut progress: Option<Progr
                 Err(TryRecvError::Empty) => break,
             }
         }
-        if Instant::now() >= next_tick {
-            if let Some(p) = progress.as_mut() {
-                p.line(&stats);
+        // Before the workers are released there is no clock to show.
+        if let Some(&start) = watch.start.get() {
+            let now = Instant::now();
+            let elapsed = now - start;
+            if let (Some(due), Some(p)) = (progress_due.as_mut(), watch.progress.as_mut()) {
+                if elapsed >= *due {
+                    p.tick(&stats, elapsed, now);
+                    while *due <= elapsed {
+                        *due += p.tick_every();
+                    }
+                }
             }
-            next_tick += tick;
+            if let (Some(due), Some(board)) = (publish_due.as_mut(), watch.board) {
+                if elapsed >= *due {
+                    board.publish(&stats, elapsed, false);
+                    while *due <= elapsed {
+                        *due += PUBLISH_EVERY;
+                    }
+                }
+            }
         }
         std::thread::sleep(POLL);
     }
     stats.finish();
+    if let Some(p) = &watch.progress {
+        p.finish();
+    }
+    if let Some(board) = watch.board {
+        let elapsed = watch.start.get().map_or(Duration::ZERO, Instant::elapsed);
+        board.publish(&stats, elapsed, true);
+    }
     stats
 }

@@ -2,6 +2,7 @@
 //! `--config` file, then a `-d/--data` event, then flags. Every check names the flag or key
 //! it failed on and says what is accepted.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -68,6 +69,10 @@ pub const RUN_SPECS: &[Spec] = &[
     opt("json", "--json", None),
     opt("output", "--output", Some("-o")),
     switch("quiet", "--quiet", Some("-q")),
+    opt("progress_interval", "--progress-interval", None),
+    opt("dashboard", "--dashboard", None),
+    opt("dashboard_linger", "--dashboard-linger", None),
+    opt("html", "--html", None),
 ];
 
 /// Default gateway of `--gateway`.
@@ -134,6 +139,23 @@ pub struct RunConfig {
     pub output: OutputFormat,
     /// No progress or notices on stderr.
     pub quiet: bool,
+    /// Interval of the plain progress lines when stderr is not a terminal.
+    pub progress_interval: Duration,
+    /// `--dashboard`: the live dashboard's address and how long it stays after the run.
+    pub dashboard: Option<Dashboard>,
+    /// `--html FILE`.
+    pub html_path: Option<PathBuf>,
+}
+
+/// Where the live dashboard listens and for how long it outlives the run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dashboard {
+    /// Address to listen on; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// How the user named the option (`--dashboard` or a JSON key), for bind errors.
+    pub option: String,
+    /// How long the final state stays served after the report.
+    pub linger: Duration,
 }
 
 impl RunConfig {
@@ -205,6 +227,10 @@ impl RunConfig {
             json_path: get_string(layers, "json")?.map(PathBuf::from),
             output: get_output(layers)?,
             quiet: get_bool(layers, "quiet")?.unwrap_or(false),
+            progress_interval: positive(layers, "progress_interval")?
+                .unwrap_or(Duration::from_secs(5)),
+            dashboard: get_dashboard(layers)?,
+            html_path: get_string(layers, "html")?.map(PathBuf::from),
         })
     }
 
@@ -532,6 +558,43 @@ fn not_a_header(text: &str) -> String {
     }
 }
 
+fn get_dashboard(layers: &Layers) -> Result<Option<Dashboard>> {
+    let linger = get_duration(layers, "dashboard_linger")?;
+    let Some(s) = layers.get("dashboard") else {
+        if let (Some(l), Some(_)) = (layers.get("dashboard_linger"), linger) {
+            return Err(l.error("needs --dashboard ADDR, the dashboard that should linger"));
+        }
+        return Ok(None);
+    };
+    let text = expect_str(s)?;
+    let addr = parse_listen(text).ok_or_else(|| {
+        s.error(format!(
+            "'{text}' is not an address to listen on; write IP:PORT such as 127.0.0.1:9100, \
+             [::1]:9100, or a port alone for loopback"
+        ))
+    })?;
+    Ok(Some(Dashboard {
+        addr,
+        option: s.name(),
+        linger: linger.unwrap_or(Duration::ZERO),
+    }))
+}
+
+/// `IP:PORT`, `[IPv6]:PORT`, `localhost:PORT`, or `PORT` / `:PORT` meaning loopback, so the
+/// dashboard is reachable from elsewhere only when the user writes such an address.
+fn parse_listen(text: &str) -> Option<SocketAddr> {
+    let text = text.trim();
+    let loopback = |port: &str| {
+        port.parse::<u16>()
+            .ok()
+            .map(|p| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), p))
+    };
+    if let Some(port) = text.strip_prefix(':').or(text.strip_prefix("localhost:")) {
+        return loopback(port);
+    }
+    text.parse().ok().or_else(|| loopback(text))
+}
+
 fn get_output(layers: &Layers) -> Result<OutputFormat> {
     match layers.get("output") {
         None => Ok(OutputFormat::Text),
@@ -743,6 +806,56 @@ mod tests {
             (
                 json!({"stages": "5s:8", "concurrency": 2}),
                 "below the 8 workers",
+            ),
+        ];
+        for (event, want) in table {
+            let e = RunConfig::from_layers(&layers(event.clone(), &[])).unwrap_err();
+            assert!(e.to_string().contains(want), "{event}: {e}");
+        }
+    }
+
+    #[test]
+    fn view_options_are_validated() {
+        let c = RunConfig::from_layers(&Layers::default()).unwrap();
+        assert_eq!(
+            (c.progress_interval, c.dashboard, c.html_path),
+            (Duration::from_secs(5), None, None)
+        );
+        let event = json!({"dashboard": "9100", "dashboard_linger": 30, "html": "r.html",
+            "progress_interval": "2s"});
+        let c = RunConfig::from_layers(&layers(event, &[])).unwrap();
+        let d = c.dashboard.unwrap();
+        assert_eq!(d.addr, "127.0.0.1:9100".parse().unwrap());
+        assert_eq!(d.linger, Duration::from_secs(30));
+        assert_eq!(d.option, "key 'dashboard' in -d/--data");
+        assert_eq!(c.progress_interval, Duration::from_secs(2));
+        assert_eq!(c.html_path, Some(PathBuf::from("r.html")));
+        // every written form of an address, and what it means
+        for (text, addr) in [
+            (":9100", "127.0.0.1:9100"),
+            ("localhost:0", "127.0.0.1:0"),
+            ("0.0.0.0:9100", "0.0.0.0:9100"),
+            ("[::1]:9100", "[::1]:9100"),
+        ] {
+            assert_eq!(parse_listen(text), Some(addr.parse().unwrap()), "{text}");
+        }
+        let table = [
+            (
+                json!({"dashboard": "nowhere"}),
+                "key 'dashboard' in -d/--data: 'nowhere' is not",
+            ),
+            (json!({"dashboard": "1.2.3.4"}), "is not an address"),
+            (
+                json!({"dashboard_linger": "5s"}),
+                "key 'dashboard_linger' in -d/--data: needs",
+            ),
+            (
+                json!({"progress_interval": 0}),
+                "key 'progress_interval' in -d/--data: must be",
+            ),
+            (
+                json!({"html": 3}),
+                "key 'html' in -d/--data: expected a string",
             ),
         ];
         for (event, want) in table {

@@ -8,6 +8,7 @@ pub mod duration;
 pub mod engine;
 pub mod error;
 pub mod gateway;
+pub mod live;
 pub mod messages;
 pub mod options;
 pub mod outcome;

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::config::{env_layer, OutputFormat, RunConfig, RUN_SPECS};
 use crate::engine::{self, signals, RunResult};
 use crate::error::{exit, Error, Result};
+use crate::live::Board;
 use crate::options::{self, Layers, Origin};
 use crate::{messages, report};
 
@@ -26,12 +27,25 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
     messages::set_quiet(cfg.quiet);
     raise_fd_limit(cfg.concurrency)?;
     if let Some(path) = &cfg.json_path {
-        check_json_path(path)?;
+        check_report_path(path, "--json")?;
     }
+    if let Some(path) = &cfg.html_path {
+        check_report_path(path, "--html")?;
+    }
+    let board = match &cfg.dashboard {
+        Some(d) => Some(Board::start(&cfg, d.addr, &d.option)?),
+        None => None,
+    };
     if cfg.preflight {
         preflight(&cfg)?;
     }
     signals::install()?;
+    if let Some(board) = &board {
+        messages::info(&format!(
+            "live dashboard on http://{0}/ (JSON at /api/stats, Prometheus at /metrics)",
+            board.addr()
+        ));
+    }
     messages::info(&format!(
         "invoking {} with {} workers{}",
         cfg.target.url,
@@ -43,7 +57,20 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
             (None, None) => String::new(),
         }
     ));
-    engine::run(&cfg, |result| write_reports(&cfg, &result))
+    engine::run(&cfg, board.as_deref(), |result| {
+        let code = write_reports(&cfg, &result)?;
+        if let (Some(board), Some(d)) = (&board, &cfg.dashboard) {
+            if !d.linger.is_zero() {
+                messages::info(&format!(
+                    "the dashboard stays up at http://{} for {} (Ctrl-C ends it)",
+                    board.addr(),
+                    crate::duration::format(d.linger)
+                ));
+                board.linger(d.linger);
+            }
+        }
+        Ok(code)
+    })
 }
 
 /// Layers flags over the JSON event over the config file.
@@ -124,7 +151,7 @@ fn raise_fd_limit(concurrency: usize) -> Result<()> {
     )))
 }
 
-/// Writes the JSON file first (so it exists even if stdout is gone), then stdout. A failed
+/// Writes the files first (so they exist even if stdout is gone), then stdout. A failed
 /// file write still prints the report, so the run's results are not lost.
 fn write_reports(cfg: &RunConfig, result: &RunResult) -> Result<i32> {
     let doc = report::build(cfg, result);
@@ -135,26 +162,34 @@ fn write_reports(cfg: &RunConfig, result: &RunResult) -> Result<i32> {
             short * 100.0
         ));
     }
-    let written = match &cfg.json_path {
+    let mut written = match &cfg.json_path {
         Some(path) => report::json::write_atomic(path, &doc).map(|()| {
             messages::info(&format!("wrote the JSON report to {}", path.display()));
         }),
         None => Ok(()),
     };
+    if let Some(path) = &cfg.html_path {
+        match report::html::write(path, &doc, "--html") {
+            Ok(()) => messages::info(&format!("wrote the HTML report to {}", path.display())),
+            // The first failure is returned; a second one must still be seen.
+            Err(e) if written.is_err() => messages::error(&e.to_string()),
+            Err(e) => written = Err(e),
+        }
+    }
     print_stdout(&doc, cfg.output);
     written.map(|()| exit::OK)
 }
 
-/// Fails before the start when the `--json` file cannot be created, rather than after a long
-/// run whose report would then have nowhere to go.
-fn check_json_path(path: &Path) -> Result<()> {
+/// Fails before the start when a report file (`flag` is `--json` or `--html`) cannot be
+/// created, rather than after a long run whose report would then have nowhere to go.
+fn check_report_path(path: &Path, flag: &str) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let unusable = |why: String| {
         Error::usage(format!(
-            "--json {}: cannot write the report there ({why})",
+            "{flag} {}: cannot write the report there ({why})",
             path.display()
         ))
     };

@@ -76,10 +76,12 @@ pub struct Second {
     pub second: u64,
     /// Counts per kind.
     pub counts: KindCounts,
-    /// Latency percentiles of this second, in microseconds: p50, p90, p99, max.
+    /// Latency percentiles of this second, in microseconds: p50, p90, p95, p99, max.
     pub p50_us: u64,
     /// 90th percentile.
     pub p90_us: u64,
+    /// 95th percentile.
+    pub p95_us: u64,
     /// 99th percentile.
     pub p99_us: u64,
     /// Slowest.
@@ -233,6 +235,7 @@ impl Stats {
                 counts: KindCounts::default(),
                 p50_us: 0,
                 p90_us: 0,
+                p95_us: 0,
                 p99_us: 0,
                 max_us: 0,
             });
@@ -242,6 +245,7 @@ impl Stats {
             counts,
             p50_us: h.value_at_quantile(0.5),
             p90_us: h.value_at_quantile(0.9),
+            p95_us: h.value_at_quantile(0.95),
             p99_us: h.value_at_quantile(0.99),
             max_us: h.max(),
         });

@@ -16,10 +16,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::collector::{self, Progress};
+use crate::collector::{self, Watchers};
 use crate::config::{Load, RunConfig};
 use crate::error::{Error, Result};
+use crate::live::Board;
 use crate::outcome::Event;
+use crate::report::progress::Progress;
 use crate::stats::Stats;
 use gate::Gate;
 use slots::Slot;
@@ -95,8 +97,13 @@ pub struct Sample {
 
 /// Runs the load and calls `report` with the result before the worker scope is left. If some
 /// workers are still blocked in the OS past the grace period, the process exits with
-/// `report`'s code right after it, rather than waiting for them.
-pub fn run(cfg: &RunConfig, report: impl FnOnce(RunResult) -> Result<i32>) -> Result<i32> {
+/// `report`'s code right after it, rather than waiting for them. `board`, the live dashboard,
+/// gets the stats once a second and the active workers and target rate four times a second.
+pub fn run(
+    cfg: &RunConfig,
+    board: Option<&Board>,
+    report: impl FnOnce(RunResult) -> Result<i32>,
+) -> Result<i32> {
     let shared = Shared {
         cfg,
         gate: Gate::default(),
@@ -110,14 +117,18 @@ pub fn run(cfg: &RunConfig, report: impl FnOnce(RunResult) -> Result<i32>) -> Re
         resolver: resolve::PinnedResolver::new(&cfg.target),
     };
     let (tx, rx) = crossbeam_channel::unbounded::<Event>();
-    let progress = (!cfg.quiet).then(Progress::new);
+    let watchers = Watchers {
+        progress: Progress::new(cfg),
+        board,
+        start: &shared.start,
+    };
     let open_model = matches!(cfg.load, Load::Open(_));
     let stats = Stats::new(&cfg.workload.operations, cfg.concurrency, open_model);
 
     thread::scope(|scope| {
         let collector = thread::Builder::new()
             .name("collector".into())
-            .spawn_scoped(scope, move || collector::collect(rx, stats, progress))
+            .spawn_scoped(scope, move || collector::collect(rx, stats, watchers))
             .map_err(|e| Error::internal(format!("cannot start the collector thread: {e}")))?;
 
         for id in 0..cfg.concurrency {
@@ -142,7 +153,7 @@ pub fn run(cfg: &RunConfig, report: impl FnOnce(RunResult) -> Result<i32>) -> Re
         shared.gate.open();
 
         let mut samples = vec![];
-        let stop = wait_for_stop(&shared, start, &mut samples);
+        let stop = wait_for_stop(&shared, start, &mut samples, board);
         shared.stop.store(true, Ordering::SeqCst);
         let stopped_after = start.elapsed();
         wait_for_workers(&shared, Instant::now() + cfg.grace);
@@ -177,9 +188,23 @@ pub fn run(cfg: &RunConfig, report: impl FnOnce(RunResult) -> Result<i32>) -> Re
     })
 }
 
-fn wait_for_stop(shared: &Shared, start: Instant, samples: &mut Vec<Sample>) -> StopReason {
+/// The dashboard's gauges are refreshed this often; counting busy workers visits every slot.
+const GAUGES_EVERY: Duration = Duration::from_millis(250);
+
+fn wait_for_stop(
+    shared: &Shared,
+    start: Instant,
+    samples: &mut Vec<Sample>,
+    board: Option<&Board>,
+) -> StopReason {
     let deadline = shared.cfg.duration.map(|d| start + d);
+    let mut gauges_due = start;
     loop {
+        if let Some(board) = board.filter(|_| Instant::now() >= gauges_due) {
+            let now = sample(shared, 0, start.elapsed());
+            board.set_gauges(now.active_workers, now.target_rate);
+            gauges_due += GAUGES_EVERY;
+        }
         // Sample in the middle of each second, away from ramp steps at whole seconds.
         let next = samples.len() as u64;
         let at = Duration::from_millis(next * 1000 + 500);

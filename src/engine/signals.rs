@@ -25,3 +25,8 @@ pub fn install() -> Result<()> {
 pub fn stop_requested() -> bool {
     RECEIVED.load(Ordering::SeqCst) > 0
 }
+
+/// How many stop signals arrived so far.
+pub fn received() -> usize {
+    RECEIVED.load(Ordering::SeqCst)
+}

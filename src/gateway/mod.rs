@@ -4,6 +4,7 @@
 
 mod auth;
 mod body;
+mod dashboard;
 mod functions;
 mod http;
 mod metrics;
@@ -44,6 +45,8 @@ Routes:
                                                    with X-Amz-Function-Error: Unhandled
   GET  /functions   GET /health (no key needed)   GET /metrics[/{name}]
        (/metrics answers Prometheus text with Accept: text/plain or ?format=prometheus)
+  GET  /dashboard   a live page of the function metrics, refreshed every second
+       (the page needs no key; it asks for one when /metrics does)
 
 Functions:
   custom-metrics  {\"operation\": \"default\"|\"fast\"|\"slow\"|\"error\"} waits 0-100, 0-50,

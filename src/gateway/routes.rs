@@ -12,7 +12,7 @@ use super::http::Request;
 use super::metrics::{Metrics, Rejection, Sample};
 use super::ratelimit::{Decision, RateLimiter};
 use super::reply::Reply;
-use super::{body, metrics_json, prometheus};
+use super::{body, dashboard, metrics_json, prometheus};
 
 /// Everything a handler needs; shared by all connection threads.
 pub struct Gateway {
@@ -37,6 +37,7 @@ enum Style {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Route<'a> {
     Health,
+    Dashboard,
     Functions,
     Metrics(Option<&'a str>),
     Invoke(&'a str, Style),
@@ -48,6 +49,7 @@ impl<'a> Route<'a> {
         let parts: [Option<&str>; 5] = std::array::from_fn(|_| segments.next());
         let route = match parts {
             [Some("health"), None, ..] => Route::Health,
+            [Some("dashboard"), None, ..] => Route::Dashboard,
             [Some("functions"), None, ..] => Route::Functions,
             [Some("metrics"), None, ..] => Route::Metrics(None),
             [Some("metrics"), Some(name), None, ..] => Route::Metrics(Some(name)),
@@ -99,7 +101,8 @@ pub fn answer(gateway: &Gateway, request: &Request, pause: &dyn Fn(Duration)) ->
         )
         .with_header("Allow", allowed);
     }
-    if route != Route::Health {
+    // The dashboard page holds no data; its script asks for the key when /metrics needs one.
+    if !matches!(route, Route::Health | Route::Dashboard) {
         if let Some(refused) = admit(gateway, request) {
             return refused;
         }
@@ -110,6 +113,7 @@ pub fn answer(gateway: &Gateway, request: &Request, pause: &dyn Fn(Duration)) ->
             200,
             &json!({"status": "ok", "uptime_seconds": gateway.metrics.uptime().as_secs()}),
         ),
+        Route::Dashboard => Reply::text(200, "text/html; charset=utf-8", dashboard::page()),
         Route::Functions => functions(&gateway.registry),
         Route::Metrics(name) => metrics(gateway, request, query, name),
         Route::Invoke(name, style) => invoke(gateway, request, name, style, pause),
@@ -259,6 +263,8 @@ mod tests {
         let cases = [
             ("/health", Some(Route::Health)),
             ("/functions", Some(Route::Functions)),
+            ("/dashboard", Some(Route::Dashboard)),
+            ("/dashboard/x", None),
             ("/metrics", Some(Route::Metrics(None))),
             ("/metrics/echo", Some(Route::Metrics(Some("echo")))),
             ("/run/echo", Some(Route::Invoke("echo", Style::Run))),

@@ -2,8 +2,14 @@
 //! written with `--json`, and the text report is rendered from it, so a saved report prints
 //! exactly as the live one did.
 
+pub mod distribution;
+pub mod html;
 pub mod json;
+pub mod page;
+pub mod progress;
 pub mod text;
+
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use serde_json::{json, Map, Value};
@@ -11,17 +17,35 @@ use serde_json::{json, Map, Value};
 use crate::config::Load;
 use crate::config::RunConfig;
 use crate::engine::pacer::Schedule;
-use crate::engine::{RunResult, StopReason};
+use crate::engine::{RunResult, Sample, StopReason};
 use crate::outcome::Kind;
-use crate::stats::{KindCounts, LATE_US};
+use crate::stats::{KindCounts, Stats, LATE_US};
 
 /// Version of the JSON report layout; bumped on any incompatible change.
 pub const SCHEMA: &str = "fnstress.report.v1";
 
 /// Builds the JSON report of a finished run.
 pub fn build(cfg: &RunConfig, run: &RunResult) -> Value {
-    let s = &run.stats;
-    let elapsed = run.elapsed.as_secs_f64();
+    let mut doc = body(cfg, &run.stats, run.elapsed, &run.samples, true);
+    doc["started_at"] = json!(humantime::format_rfc3339_millis(run.started_at).to_string());
+    doc["stop_reason"] = json!(run.stop.key());
+    if let Load::Open(schedule) = &cfg.load {
+        open_model_json(&mut doc, schedule, run);
+    }
+    doc
+}
+
+/// The sections every view of a run shares, finished or not: the configuration, totals,
+/// latency, status codes, errors, operations, workers and timeline. `histograms` adds the
+/// encoded HdrHistograms, which only saved reports need.
+pub fn body(
+    cfg: &RunConfig,
+    s: &Stats,
+    elapsed: Duration,
+    samples: &[Sample],
+    histograms: bool,
+) -> Value {
+    let elapsed = elapsed.as_secs_f64();
     let operations: Vec<Value> = s
         .operations
         .iter()
@@ -29,10 +53,12 @@ pub fn build(cfg: &RunConfig, run: &RunResult) -> Value {
             let mut v = counts_json(&o.counts);
             v.insert("name".into(), json!(o.name));
             v.insert("latency".into(), latency_json(&o.latency));
-            v.insert(
-                "histogram".into(),
-                json!(json::encode_histogram(&o.latency)),
-            );
+            if histograms {
+                v.insert(
+                    "histogram".into(),
+                    json!(json::encode_histogram(&o.latency)),
+                );
+            }
             Value::Object(v)
         })
         .collect();
@@ -50,7 +76,7 @@ pub fn build(cfg: &RunConfig, run: &RunResult) -> Value {
             })
         })
         .collect();
-    let sample = |second: u64| run.samples.iter().find(|x| x.second == second);
+    let sample = |second: u64| samples.iter().find(|x| x.second == second);
     let timeline: Vec<Value> = s
         .timeline
         .iter()
@@ -65,6 +91,7 @@ pub fn build(cfg: &RunConfig, run: &RunResult) -> Value {
                 "kinds": nonzero_kinds(&t.counts),
                 "p50_us": t.p50_us,
                 "p90_us": t.p90_us,
+                "p95_us": t.p95_us,
                 "p99_us": t.p99_us,
                 "max_us": t.max_us,
             })
@@ -103,21 +130,18 @@ pub fn build(cfg: &RunConfig, run: &RunResult) -> Value {
     let mut doc = json!({
         "schema": SCHEMA,
         "tool_version": env!("CARGO_PKG_VERSION"),
-        "started_at": humantime::format_rfc3339_millis(run.started_at).to_string(),
         "elapsed_s": round3(elapsed),
-        "stop_reason": run.stop.key(),
         "config": cfg.redacted_json(),
         "totals": totals,
         "latency": latency_json(&s.latency),
-        "histogram": json::encode_histogram(&s.latency),
         "status_codes": status_codes,
         "errors": errors,
         "operations": operations,
         "workers": workers,
         "timeline": timeline,
     });
-    if let Load::Open(schedule) = &cfg.load {
-        open_model_json(&mut doc, schedule, run);
+    if histograms {
+        doc["histogram"] = json!(json::encode_histogram(&s.latency));
     }
     doc
 }
