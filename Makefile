@@ -9,7 +9,7 @@ GATEWAY     ?= http://127.0.0.1:8080
 LISTEN      ?= 127.0.0.1:8080
 BIN         := target/release/fnstress
 
-.PHONY: build release test lint stress serve bench bench-tools clean
+.PHONY: build release test lint stress serve bench bench-tools screenshots clean
 
 build:
 	cargo build
@@ -55,6 +55,17 @@ bench-tools:
 	  || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
 	@command -v oha >/dev/null || cargo install oha
+
+## Retake docs/dashboard.png and docs/report.png from a real run against the built-in gateway
+## (needs chromium and `npm ci --prefix tests/browser`).
+screenshots: release
+	@tmp=$$(mktemp -d); \
+	$(BIN) serve --listen 127.0.0.1:18080 --time-scale 0.5 2>/dev/null & gw=$$!; \
+	trap 'kill $$gw 2>/dev/null || true; rm -rf "$$tmp"' EXIT; sleep 0.5; \
+	$(BIN) run --gateway http://127.0.0.1:18080 -c 8 -z 20s -q --dashboard 127.0.0.1:19100 \
+	  --html $$tmp/report.html >/dev/null & run=$$!; \
+	sleep 12; node tests/browser/check.mjs live http://127.0.0.1:19100/ docs/dashboard.png >/dev/null; \
+	wait $$run; node tests/browser/check.mjs report $$tmp/report.html docs/report.png >/dev/null
 
 clean:
 	cargo clean
