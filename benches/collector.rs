@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use fnstress::collector::collect;
+use fnstress::collector::{collect, Watchers};
 use fnstress::outcome::{Event, Kind, Outcome};
 use fnstress::stats::Stats;
 
@@ -51,7 +51,15 @@ fn intake(c: &mut Criterion) {
                 tx.send(Event::Finish).unwrap();
                 rx
             },
-            |rx| collect(rx, Stats::new(&ops, 64, false), None),
+            |rx| {
+                let start = std::sync::OnceLock::new();
+                let watch = Watchers {
+                    progress: None,
+                    board: None,
+                    start: &start,
+                };
+                collect(rx, Stats::new(&ops, 64, false), watch)
+            },
             BatchSize::LargeInput,
         )
     });
