@@ -64,7 +64,8 @@ screenshots: release
 	trap 'kill $$gw 2>/dev/null || true; rm -rf "$$tmp"' EXIT; sleep 0.5; \
 	$(BIN) run --gateway http://127.0.0.1:18080 -c 8 -z 20s -q --dashboard 127.0.0.1:19100 \
 	  --html $$tmp/report.html >/dev/null & run=$$!; \
-	sleep 12; node tests/browser/check.mjs live http://127.0.0.1:19100/ docs/dashboard.png >/dev/null; \
+	sleep 12; \
+	node tests/browser/check.mjs live http://127.0.0.1:19100/ docs/dashboard.png >/dev/null; \
 	wait $$run; node tests/browser/check.mjs report $$tmp/report.html docs/report.png >/dev/null
 
 clean:

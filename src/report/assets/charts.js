@@ -113,7 +113,8 @@ const Charts = (() => {
   }
 
   function empty(container, svg) {
-    svgEl('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, svg).textContent = 'no data yet';
+    svgEl('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, svg)
+      .textContent = 'no data yet';
   }
 
   return { line, bars };
