@@ -100,8 +100,9 @@ const Charts = (() => {
         const width = opts.stacked ? slot * 0.8 : slot * 0.8 / opts.series.length;
         const x0 = L + slot * i + slot * 0.1 + (opts.stacked ? 0 : width * k);
         const top = y(base + v), bottom = y(base);
-        svgEl('rect', { x: x0, y: top, width: Math.max(width, 0.5), height: bottom - top,
-          fill: s.color }, svg).appendChild(svgEl('title')).textContent = `${label} ${s.name}: ${v}`;
+        const rect = svgEl('rect', { x: x0, y: top, width: Math.max(width, 0.5),
+          height: bottom - top, fill: s.color }, svg);
+        svgEl('title', {}, rect).textContent = `${label} ${s.name}: ${v}`;
         if (opts.stacked) base += v;
       });
       if (i % every === 0) {
