@@ -19,7 +19,7 @@ release:
 
 ## The test command README gives; .ci/run runs exactly this.
 test:
-	cargo test --all-targets -- --test-threads 2
+	cargo test --all-targets
 
 lint:
 	cargo fmt --check

@@ -68,10 +68,11 @@ impl Gateway {
         let log = Arc::clone(&stderr);
         thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                // Log first, so a test that got the address already sees the line.
+                log.lock().unwrap().push_str(&format!("{line}\n"));
                 if let Some(addr) = listening_addr(&line) {
                     let _ = found.send(addr);
                 }
-                log.lock().unwrap().push_str(&format!("{line}\n"));
             }
         });
         let addr = addr
