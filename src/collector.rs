@@ -48,9 +48,11 @@ pub fn collect(rx: Receiver<Event>, mut stats: Stats, mut watch: Watchers) -> St
                     }
                     stats.add(&o);
                 }
-                Ok(Event::Cancelled { worker, operation }) => {
-                    stats.add_cancelled(worker, operation)
-                }
+                Ok(Event::Cancelled {
+                    worker,
+                    operation,
+                    function,
+                }) => stats.add_cancelled(worker, operation, function),
                 Ok(Event::Finish) | Err(TryRecvError::Disconnected) => break 'run,
                 Err(TryRecvError::Empty) => break,
             }

@@ -14,7 +14,8 @@ use crate::engine::pacer::{parse_rate, Schedule, Stages};
 use crate::error::Result;
 use crate::options::{type_name, ArgKind, Layers, Origin, Setting, Spec};
 use crate::payload::{Workload, DEFAULT_OPS};
-use crate::target::{Route, Target};
+use crate::platform_options::{self as platform, LambdaOptions};
+use crate::target::{Function, Route, Target};
 
 const fn opt(key: &'static str, flag: &'static str, short: Option<&'static str>) -> Spec {
     Spec {
@@ -66,7 +67,18 @@ pub const RUN_SPECS: &[Spec] = &[
     opt("think", "--think", None),
     opt("stages", "--stages", None),
     switch("no_preflight", "--no-preflight", None),
+    opt("aws_sigv4", "--aws-sigv4", None),
+    opt("invocation_type", "--invocation-type", None),
+    switch("log_tail", "--log-tail", None),
+    switch("no_keepalive", "--no-keepalive", None),
+    opt(
+        "max_requests_per_connection",
+        "--max-requests-per-connection",
+        None,
+    ),
+    opt("warmup", "--warmup", None),
     opt("json", "--json", None),
+    opt("csv", "--csv", None),
     opt("output", "--output", Some("-o")),
     switch("quiet", "--quiet", Some("-q")),
     opt("progress_interval", "--progress-interval", None),
@@ -107,8 +119,18 @@ pub enum Load {
 /// The validated settings of one run.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
-    /// Endpoint and method.
+    /// Endpoint and method (of the first function when there are several).
     pub target: Target,
+    /// Every function of the run with its endpoint and weight; at least one.
+    pub functions: Vec<Function>,
+    /// Lambda signing, invocation type and log tail.
+    pub lambda: LambdaOptions,
+    /// Invocations one connection carries before it is closed; `None`: no limit.
+    pub per_connection: Option<u64>,
+    /// Time at the start whose invocations stay out of the statistics.
+    pub warmup: Option<Duration>,
+    /// `--csv FILE`.
+    pub csv_path: Option<PathBuf>,
     /// Number of workers.
     pub concurrency: usize,
     /// Closed or open model.
@@ -210,8 +232,15 @@ impl RunConfig {
             positive(layers, "connect_timeout")?.unwrap_or(Duration::from_secs(10));
         let grace = get_duration(layers, "grace")?.unwrap_or(Duration::from_secs(5));
 
+        let (target, functions) = build_target(layers)?;
+        let lambda = platform::lambda_options(layers, &target.route)?;
         Ok(RunConfig {
-            target: build_target(layers)?,
+            target,
+            functions,
+            lambda,
+            per_connection: platform::per_connection(layers)?,
+            warmup: platform::warmup(layers)?,
+            csv_path: platform::csv_path(layers)?,
             concurrency,
             load,
             duration,
@@ -258,8 +287,26 @@ impl RunConfig {
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(redact_header(k, v))))
             .collect();
+        let target_function = match self.functions.as_slice() {
+            [one] => json!(one.name),
+            several => several
+                .iter()
+                .map(|f| (f.name.clone(), json!(f.weight)))
+                .collect::<Map<String, Value>>()
+                .into(),
+        };
+        let functions: Vec<Value> = self
+            .functions
+            .iter()
+            .map(|f| json!({"name": f.name, "url": f.url, "weight": f.weight}))
+            .collect();
         json!({
-            "target_function": self.target.function,
+            "target_function": target_function,
+            "functions": functions,
+            "lambda": self.lambda.redacted_json(),
+            "keepalive": self.per_connection != Some(1),
+            "max_requests_per_connection": self.per_connection,
+            "warmup_s": self.warmup.map(|d| d.as_secs_f64()),
             "route": self.target.route.label(),
             "url": self.target.url,
             "method": self.target.method.as_str(),
@@ -323,12 +370,37 @@ fn redact_header(name: &str, value: &str) -> String {
     }
 }
 
-fn build_target(layers: &Layers) -> Result<Target> {
-    let function = get_string(layers, "target_function")?.unwrap_or(DEFAULT_TARGET.into());
-    if function.is_empty() || function.chars().any(char::is_control) {
-        let s = layers.get("target_function").expect("set when empty");
-        return Err(s.error("the function name must be non-empty printable text"));
+/// The first function's target and every function's endpoint.
+fn build_target(layers: &Layers) -> Result<(Target, Vec<Function>)> {
+    let mix = platform::function_mix(layers)?.unwrap_or(vec![(DEFAULT_TARGET.into(), 1)]);
+    let (target, gateway) = build_first_target(layers, &mix[0].0)?;
+    if mix.len() > 1 && target.route == Route::Url {
+        let s = layers.get("target_function").expect("set for a mix");
+        return Err(s.error(
+            "several functions need --gateway and --route; --url names one endpoint",
+        ));
     }
+    let mut functions = vec![];
+    for (name, weight) in &mix {
+        let t = match functions.is_empty() {
+            true => target.clone(),
+            false => {
+                let method = target.method.clone();
+                Target::new(name, &gateway, target.route.clone(), method, "-t")?
+            }
+        };
+        functions.push(Function {
+            name: name.clone(),
+            url: t.url,
+            uri: t.uri,
+            weight: *weight,
+        });
+    }
+    Ok((target, functions))
+}
+
+/// The target of `function` and the gateway (or URL) it was built from.
+fn build_first_target(layers: &Layers, function: &str) -> Result<(Target, String)> {
     let method = match layers.get("method") {
         None => Method::POST,
         Some(s) => {
@@ -348,16 +420,20 @@ fn build_target(layers: &Layers) -> Result<Target> {
                 )));
             }
         }
-        return Target::new(&function, expect_str(url)?, Route::Url, method, &url.name());
+        let text = expect_str(url)?;
+        let t = Target::new(function, text, Route::Url, method, &url.name())?;
+        return Ok((t, text.to_string()));
     }
     let route = match layers.get("route") {
         None => Route::Run,
         Some(s) => Route::parse(expect_str(s)?).map_err(|m| s.error(m))?,
     };
-    match layers.get("gateway") {
-        None => Target::new(&function, DEFAULT_GATEWAY, route, method, "--gateway"),
-        Some(s) => Target::new(&function, expect_str(s)?, route, method, &s.name()),
-    }
+    let (gateway, flag) = match layers.get("gateway") {
+        None => (DEFAULT_GATEWAY, "--gateway".to_string()),
+        Some(s) => (expect_str(s)?, s.name()),
+    };
+    let t = Target::new(function, gateway, route, method, &flag)?;
+    Ok((t, gateway.to_string()))
 }
 
 fn build_load(layers: &Layers) -> Result<Load> {

@@ -85,13 +85,16 @@ pub struct Outcome {
     pub worker: u32,
     /// Index of the operation in the run's operation list.
     pub operation: u16,
+    /// Index of the function in the run's function list.
+    pub function: u16,
     /// How it ended.
     pub kind: Kind,
     /// HTTP status, 0 when no answer was received.
     pub status: u16,
     /// Time from the send to the end of the answer, in microseconds.
     pub latency_us: u64,
-    /// When it ended, in microseconds since the workers were released.
+    /// When it ended, in microseconds since the measurement began (the end of the warm-up);
+    /// warm-up outcomes have 0.
     pub end_us: u64,
     /// Response body bytes read.
     pub bytes: u64,
@@ -102,6 +105,12 @@ pub struct Outcome {
     pub late_us: u64,
     /// What went wrong, for the error table; `None` for successes and plain status errors.
     pub detail: Option<Box<str>>,
+    /// The init duration in microseconds when the platform's log tail marked a cold start.
+    pub init_us: Option<u32>,
+    /// True when this invocation had to open a new connection.
+    pub connected: bool,
+    /// True when it was sent during the warm-up, which keeps it out of the statistics.
+    pub warmup: bool,
 }
 
 /// What flows over the channel from the workers (and the engine) to the collector.
@@ -115,6 +124,8 @@ pub enum Event {
         worker: u32,
         /// Index of the operation it was running.
         operation: u16,
+        /// Index of the function it was invoking.
+        function: u16,
     },
     /// Nothing more will be sent; the collector finishes its stats.
     Finish,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
+use crate::function_stats::{Connections, FunctionStats, Warmup};
 use crate::outcome::{Kind, Outcome};
 
 /// Counts per outcome kind, indexed by [`Kind::index`].
@@ -67,6 +68,8 @@ pub struct OperationStats {
 pub struct WorkerStats {
     /// Counts per kind.
     pub counts: KindCounts,
+    /// Connections opened, warm-up included.
+    pub connections: u64,
 }
 
 /// One second of the timeline (by the time invocations ended).
@@ -86,6 +89,24 @@ pub struct Second {
     pub p99_us: u64,
     /// Slowest.
     pub max_us: u64,
+    /// Per function when the run has several (each with no functions of its own).
+    pub functions: Vec<Second>,
+}
+
+impl Second {
+    fn closed(second: u64, counts: KindCounts, h: &Histogram<u64>) -> Second {
+        let q = |q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
+        Second {
+            second,
+            counts,
+            p50_us: q(0.5),
+            p90_us: q(0.9),
+            p95_us: q(0.95),
+            p99_us: q(0.99),
+            max_us: h.max(),
+            functions: vec![],
+        }
+    }
 }
 
 /// Everything a report needs.
@@ -113,8 +134,17 @@ pub struct Stats {
     pub lateness: Option<Histogram<u64>>,
     /// Open model only: invocations sent at least [`LATE_US`] after their due time.
     pub late: u64,
-    open: BTreeMap<u64, (KindCounts, Histogram<u64>)>,
+    /// Per function, indexed like the run's functions.
+    pub functions: Vec<FunctionStats>,
+    /// The warm-up's invocations, kept out of everything else.
+    pub warmup: Warmup,
+    /// Connections opened after the warm-up.
+    pub connections: Connections,
+    open: BTreeMap<u64, OpenSecond>,
 }
+
+/// A second still taking outcomes: run-wide tallies, and per function when there are several.
+type OpenSecond = (KindCounts, Histogram<u64>, Vec<(KindCounts, Histogram<u64>)>);
 
 /// Seconds stay open this long after a later second has been seen, because invocations that
 /// ended at nearly the same time may reach the collector slightly out of order.
@@ -150,18 +180,47 @@ impl Stats {
             corrected: open_model.then(new_histogram),
             lateness: open_model.then(new_histogram),
             late: 0,
+            functions: vec![FunctionStats::new("function", operations)],
+            warmup: Warmup::default(),
+            connections: Connections::default(),
             open: BTreeMap::new(),
         }
     }
 
+    /// Names the run's functions (one by default).
+    pub fn with_functions(mut self, names: &[String]) -> Stats {
+        let ops: Vec<String> = self.operations.iter().map(|o| o.name.clone()).collect();
+        self.functions = names.iter().map(|n| FunctionStats::new(n, &ops)).collect();
+        self
+    }
+
+    fn several_functions(&self) -> bool {
+        self.functions.len() > 1
+    }
+
     /// Adds one outcome.
     pub fn add(&mut self, o: &Outcome) {
+        let worker = &mut self.workers[o.worker as usize];
+        if o.connected {
+            if !o.warmup {
+                self.connections.opened += 1;
+                self.connections.reconnects += u64::from(worker.connections > 0);
+            }
+            worker.connections += 1;
+        }
+        if o.warmup {
+            self.warmup.add(o);
+            return;
+        }
         if o.kind == Kind::Cancelled {
-            self.add_cancelled(o.worker, o.operation);
+            self.add_cancelled(o.worker, o.operation, o.function);
             return;
         }
         self.counts.add(o.kind);
-        self.workers[o.worker as usize].counts.add(o.kind);
+        worker.counts.add(o.kind);
+        if let Some(init) = o.init_us {
+            self.functions[o.function as usize].add_cold_start(init);
+        }
         let op = &mut self.operations[o.operation as usize];
         op.counts.add(o.kind);
         if o.status != 0 {
@@ -172,6 +231,10 @@ impl Stats {
         // Saturation only happens past a histogram's auto-resize limit (hours of latency).
         let _ = op.latency.record(us);
         let _ = self.latency.record(us);
+        let several = self.several_functions();
+        if several {
+            self.functions[o.function as usize].add(o, us);
+        }
         if o.kind != Kind::Success {
             self.add_error(o);
         }
@@ -182,12 +245,22 @@ impl Stats {
         }
 
         let second = o.end_us / 1_000_000;
-        let slot = self
-            .open
-            .entry(second)
-            .or_insert_with(|| (KindCounts::default(), new_histogram()));
+        let functions = self.functions.len();
+        let slot = self.open.entry(second).or_insert_with(|| {
+            let per_function = match several {
+                true => (0..functions)
+                    .map(|_| (KindCounts::default(), new_histogram()))
+                    .collect(),
+                false => vec![],
+            };
+            (KindCounts::default(), new_histogram(), per_function)
+        });
         slot.0.add(o.kind);
         let _ = slot.1.record(us);
+        if let Some((c, h)) = slot.2.get_mut(o.function as usize) {
+            c.add(o.kind);
+            let _ = h.record(us);
+        }
         let newest = *self.open.keys().next_back().expect("just inserted");
         while let Some((&first, _)) = self.open.first_key_value() {
             if first + OPEN_SECONDS >= newest {
@@ -198,7 +271,10 @@ impl Stats {
     }
 
     /// Counts an invocation cut by the stop.
-    pub fn add_cancelled(&mut self, worker: u32, operation: u16) {
+    pub fn add_cancelled(&mut self, worker: u32, operation: u16, function: u16) {
+        if self.several_functions() {
+            self.functions[function as usize].add_cancelled(operation);
+        }
         self.counts.add(Kind::Cancelled);
         self.workers[worker as usize].counts.add(Kind::Cancelled);
         self.operations[operation as usize]
@@ -224,31 +300,28 @@ impl Stats {
     }
 
     fn close_first(&mut self) {
-        let Some((second, (counts, h))) = self.open.pop_first() else {
+        let Some((second, (counts, h, per_function))) = self.open.pop_first() else {
             return;
         };
         // Fill empty seconds so the timeline has one entry per second.
         let next = self.timeline.last().map_or(0, |s| s.second + 1);
+        let empty_functions = match self.several_functions() {
+            true => self.functions.len(),
+            false => 0,
+        };
         for gap in next..second {
-            self.timeline.push(Second {
-                second: gap,
-                counts: KindCounts::default(),
-                p50_us: 0,
-                p90_us: 0,
-                p95_us: 0,
-                p99_us: 0,
-                max_us: 0,
-            });
+            let mut empty = Second::closed(gap, KindCounts::default(), &new_histogram());
+            empty.functions = (0..empty_functions)
+                .map(|_| Second::closed(gap, KindCounts::default(), &new_histogram()))
+                .collect();
+            self.timeline.push(empty);
         }
-        self.timeline.push(Second {
-            second,
-            counts,
-            p50_us: h.value_at_quantile(0.5),
-            p90_us: h.value_at_quantile(0.9),
-            p95_us: h.value_at_quantile(0.95),
-            p99_us: h.value_at_quantile(0.99),
-            max_us: h.max(),
-        });
+        let mut closed = Second::closed(second, counts, &h);
+        closed.functions = per_function
+            .iter()
+            .map(|(c, h)| Second::closed(second, *c, h))
+            .collect();
+        self.timeline.push(closed);
     }
 
     /// Closes every open second; call once, after the last outcome.
@@ -256,11 +329,16 @@ impl Stats {
         while !self.open.is_empty() {
             self.close_first();
         }
+        if let [only] = self.functions.as_mut_slice() {
+            only.counts = self.counts;
+            only.latency = self.latency.clone();
+            only.operations = self.operations.clone();
+        }
     }
 
     /// The latest open second's counts and p99, for progress lines.
     pub fn current_second(&self) -> Option<(u64, &KindCounts, u64)> {
-        let (s, (c, h)) = self.open.last_key_value()?;
+        let (s, (c, h, _)) = self.open.last_key_value()?;
         Some((*s, c, h.value_at_quantile(0.99)))
     }
 }
@@ -281,6 +359,10 @@ mod tests {
             corrected_us: 0,
             late_us: 0,
             detail: None,
+            function: 0,
+            init_us: None,
+            connected: false,
+            warmup: false,
         }
     }
 
@@ -303,7 +385,7 @@ mod tests {
             };
             s.add(&outcome((i % 3) as u32, (i % 2) as u16, k, status, i * 7));
         }
-        s.add_cancelled(1, 0);
+        s.add_cancelled(1, 0, 0);
         s.finish();
         assert_eq!(s.counts.started(), 1001);
         assert_eq!(s.counts.completed(), 1000);

@@ -134,6 +134,69 @@ impl Target {
     }
 }
 
+/// One function of a run's mix: its name, its endpoint and how often it is drawn.
+#[derive(Clone, Debug)]
+pub struct Function {
+    /// Function name (a label only with `--url`).
+    pub name: String,
+    /// Full endpoint URL.
+    pub url: String,
+    /// The same URL, parsed once.
+    pub uri: Uri,
+    /// Relative weight, at least 1.
+    pub weight: u32,
+}
+
+/// Most functions one run may spread its invocations over; the report has a table per function.
+pub const MAX_FUNCTIONS: usize = 100;
+
+/// Parses `-t/--target` text: `name`, or `a=3,b=1` (weights default to 1).
+pub fn parse_functions(text: &str) -> std::result::Result<Vec<(String, u32)>, String> {
+    if !text.contains(',') && !text.contains('=') {
+        return Ok(vec![(text.to_string(), 1)]);
+    }
+    let mut out = vec![];
+    for part in text.split(',').map(str::trim) {
+        let (name, weight) = match part.split_once('=') {
+            Some((n, w)) => {
+                let w = w.trim().parse::<u32>().map_err(|_| {
+                    format!("weight '{w}' of '{n}' must be a whole number from 1 to 1000000")
+                })?;
+                (n.trim(), w)
+            }
+            None => (part, 1),
+        };
+        out.push((name.to_string(), weight));
+    }
+    Ok(out)
+}
+
+/// Checks names and weights of a function mix, so that every source (text, list, weight map)
+/// gets the same rules.
+pub fn check_functions(pairs: &[(String, u32)]) -> std::result::Result<(), String> {
+    if pairs.is_empty() {
+        return Err("the mix needs at least one function".into());
+    }
+    if pairs.len() > MAX_FUNCTIONS {
+        return Err(format!("at most {MAX_FUNCTIONS} functions per run"));
+    }
+    for (i, (name, weight)) in pairs.iter().enumerate() {
+        if name.is_empty() || name.chars().any(char::is_control) {
+            return Err("the function name must be non-empty printable text; write e.g.                         custom-metrics=3,echo=1"
+                .into());
+        }
+        if !(1..=1_000_000).contains(weight) {
+            return Err(format!(
+                "weight {weight} of '{name}' must be from 1 to 1000000"
+            ));
+        }
+        if pairs[..i].iter().any(|(n, _)| n == name) {
+            return Err(format!("function '{name}' is listed twice"));
+        }
+    }
+    Ok(())
+}
+
 /// Percent-encodes what cannot stand in one path segment, so a function name cannot change
 /// the path's shape.
 fn encode_segment(name: &str) -> String {
@@ -186,6 +249,31 @@ mod tests {
         let t = Target::new("f", "ftp://x", Route::Run, Method::POST, "--gateway");
         assert!(t.unwrap_err().to_string().contains("scheme 'ftp'"));
         assert!(Target::new("f", "localhost:80", Route::Url, Method::GET, "--url").is_err());
+    }
+
+    #[test]
+    fn function_mixes_parse_with_default_weights() {
+        let table: [(&str, &[(&str, u32)]); 4] = [
+            // one plain name
+            ("echo", &[("echo", 1)]),
+            // weights, spaces allowed
+            ("custom-metrics=3, echo=1", &[("custom-metrics", 3), ("echo", 1)]),
+            // a missing weight is 1
+            ("a,b=2", &[("a", 1), ("b", 2)]),
+            // one weighted name
+            ("a=5", &[("a", 5)]),
+        ];
+        for (text, want) in table {
+            let got = parse_functions(text).unwrap();
+            let want: Vec<(String, u32)> = want.iter().map(|(n, w)| (n.to_string(), *w)).collect();
+            assert_eq!(got, want, "{text}");
+            check_functions(&got).unwrap();
+        }
+        assert!(parse_functions("a=x").is_err());
+        for bad in ["a=0", "a,a", "a,,b", "=3"] {
+            let pairs = parse_functions(bad).unwrap();
+            assert!(check_functions(&pairs).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! one `Invoker` (and so one keep-alive connection).
 
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE};
 use http::{Method, Uri};
 use ureq::unversioned::transport::{Connector, RustlsConnector};
 use ureq::Agent;
@@ -18,8 +20,10 @@ const DRAIN_BUFFER: usize = 4 * 1024;
 const OUTPUT_BUFFER: usize = 4 * 1024;
 
 use super::resolve::PinnedResolver;
+use super::connections::CountingConnector;
 use super::transport::TcpConnector;
 use crate::config::RunConfig;
+use crate::lambda::{self, Signer};
 use crate::outcome::Kind;
 
 /// What one invocation produced, before timing is attached.
@@ -36,17 +40,30 @@ pub struct Answer {
     /// When the request was handed to the client: latency runs from here, so building the
     /// request is not counted.
     pub sent: Instant,
+    /// Init duration from the log tail when it reported a cold start.
+    pub init_us: Option<u32>,
+    /// True when a new connection was opened for this invocation.
+    pub connected: bool,
 }
 
 /// A worker's HTTP client.
 pub struct Invoker {
     agent: Agent,
     method: Method,
-    uri: Uri,
+    /// Endpoint of each function of the run.
+    uris: Vec<Uri>,
     headers: Vec<(HeaderName, HeaderValue)>,
     sends_body: bool,
     buf: Vec<u8>,
     timeout: Duration,
+    signer: Option<Signer>,
+    log_tail: bool,
+    /// Connections opened so far by this client.
+    opened: Arc<AtomicU64>,
+    /// Invocations a connection may carry before it is closed; `None` keeps it open.
+    per_connection: Option<u64>,
+    /// Invocations sent on the current connection.
+    on_connection: u64,
 }
 
 impl Invoker {
@@ -66,7 +83,11 @@ impl Invoker {
             .input_buffer_size(INPUT_BUFFER)
             .output_buffer_size(OUTPUT_BUFFER)
             .build();
-        let connector = ().chain(TcpConnector).chain(RustlsConnector::default());
+        let opened = Arc::new(AtomicU64::new(0));
+        let connector = CountingConnector {
+            inner: ().chain(TcpConnector).chain(RustlsConnector::default()),
+            opened: Arc::clone(&opened),
+        };
         let agent = Agent::with_parts(config, connector, resolver.clone());
         let mut headers = Vec::new();
         let has_content_type = cfg
@@ -85,6 +106,14 @@ impl Invoker {
             v.set_sensitive(true);
             headers.push((HeaderName::from_static("x-api-key"), v));
         }
+        if let Some(kind) = &cfg.lambda.invocation_type {
+            let v = HeaderValue::from_str(kind).expect("validated in config");
+            headers.push((HeaderName::from_static("x-amz-invocation-type"), v));
+        }
+        if cfg.lambda.log_tail {
+            let v = HeaderValue::from_static("Tail");
+            headers.push((HeaderName::from_static("x-amz-log-type"), v));
+        }
         let method = cfg.target.method.clone();
         let sends_body = !matches!(
             method,
@@ -93,24 +122,55 @@ impl Invoker {
         Invoker {
             agent,
             method,
-            uri: cfg.target.uri.clone(),
+            uris: cfg.functions.iter().map(|f| f.uri.clone()).collect(),
             headers,
             sends_body,
             buf: vec![0; DRAIN_BUFFER],
             timeout: cfg.timeout,
+            signer: cfg.lambda.signer.clone(),
+            log_tail: cfg.lambda.log_tail,
+            opened,
+            per_connection: cfg.per_connection,
+            on_connection: 0,
         }
     }
 
-    /// Makes one invocation that must end within `timeout`.
-    pub fn invoke(&mut self, body: &[u8], timeout: Duration) -> Answer {
+    /// Makes one invocation of function `function` that must end within `timeout`.
+    pub fn invoke(&mut self, function: usize, body: &[u8], timeout: Duration) -> Answer {
+        let opened_before = self.opened.load(Ordering::Relaxed);
+        // The last invocation a connection may carry asks for it to be closed, which both
+        // ends and the client's pool honour.
+        let closing = self
+            .per_connection
+            .is_some_and(|n| self.on_connection + 1 >= n);
+        let mut answer = self.send(function, body, timeout, closing);
+        answer.connected = self.opened.load(Ordering::Relaxed) != opened_before;
+        self.on_connection = match (closing, answer.connected) {
+            (true, _) => 0,
+            (false, true) => 1,
+            (false, false) => self.on_connection + 1,
+        };
+        answer
+    }
+
+    /// Sends one request, asking to close the connection after it when `closing`.
+    fn send(&mut self, function: usize, body: &[u8], timeout: Duration, closing: bool) -> Answer {
         let mut builder = http::Request::builder()
             .method(self.method.clone())
-            .uri(self.uri.clone());
+            .uri(self.uris[function].clone());
         for (k, v) in &self.headers {
             builder = builder.header(k, v);
         }
+        if closing {
+            builder = builder.header(CONNECTION, HeaderValue::from_static("close"));
+        }
         let body = if self.sends_body { body } else { &[][..] };
-        let request = builder.body(body).expect("parts were validated");
+        let mut request = builder.body(body).expect("parts were validated");
+        if let Some(signer) = &self.signer {
+            if let Err(e) = signer.sign(&mut request) {
+                return answer(Kind::IoError, e);
+            }
+        }
         // The agent already carries the run's timeout; a request of its own is configured only
         // near the deadline, where the budget is shorter.
         let request = if timeout < self.timeout {
@@ -132,6 +192,13 @@ impl Invoker {
             }
         };
         let status = response.status().as_u16();
+        let init_us = match self.log_tail {
+            true => response
+                .headers()
+                .get("x-amz-log-result")
+                .and_then(|v| lambda::init_duration_us(v.as_bytes())),
+            false => None,
+        };
         let function_error = response
             .headers()
             .get("x-amz-function-error")
@@ -148,6 +215,7 @@ impl Invoker {
                     a.status = status;
                     a.bytes = bytes;
                     a.sent = sent;
+                    a.init_us = init_us;
                     return a;
                 }
             }
@@ -169,6 +237,8 @@ impl Invoker {
             bytes,
             detail: detail.map(Into::into),
             sent,
+            init_us,
+            connected: false,
         }
     }
 }
@@ -180,6 +250,8 @@ fn answer(kind: Kind, detail: String) -> Answer {
         status: 0,
         bytes: 0,
         detail: Some(detail.into()),
+        init_us: None,
+        connected: false,
     }
 }
 

@@ -3,6 +3,7 @@
 //! (deadline, request budget, Ctrl-C, SIGTERM) sets one atomic flag; in-flight invocations
 //! then get a grace period, after which the rest are counted as cancelled.
 
+mod connections;
 mod gate;
 mod invoke;
 pub mod pacer;
@@ -58,14 +59,16 @@ pub struct RunResult {
     pub stats: Stats,
     /// Wall-clock time of the release of the workers.
     pub started_at: SystemTime,
-    /// From the release to the last outcome (or the cut).
+    /// From the end of the warm-up to the last outcome (or the cut).
     pub elapsed: Duration,
     /// Why it stopped.
     pub stop: StopReason,
     /// One sample per second.
     pub samples: Vec<Sample>,
-    /// From the release to the stop (before the grace period).
+    /// From the end of the warm-up to the stop (before the grace period).
     pub stopped_after: Duration,
+    /// How long the warm-up ran (zero without one).
+    pub warmup: Duration,
 }
 
 /// State shared by the workers and the engine.
@@ -77,6 +80,10 @@ pub(crate) struct Shared<'a> {
     finished: AtomicUsize,
     slots: Vec<Slot>,
     start: std::sync::OnceLock<Instant>,
+    /// The end of the warm-up: outcomes sent before it stay out of the statistics.
+    measure_start: std::sync::OnceLock<Instant>,
+    /// Open model: tickets due during the warm-up, which the request budget does not count.
+    warm_tickets: u64,
     hard_end: std::sync::OnceLock<Option<Instant>>,
     /// Workers that are not parked by a ramp (closed model).
     active: AtomicUsize,
@@ -112,6 +119,8 @@ pub fn run(
         finished: AtomicUsize::new(0),
         slots: (0..cfg.concurrency).map(|_| Slot::default()).collect(),
         start: Default::default(),
+        measure_start: Default::default(),
+        warm_tickets: warm_tickets(cfg),
         hard_end: Default::default(),
         active: AtomicUsize::new(0),
         resolver: resolve::PinnedResolver::new(&cfg.target),
@@ -123,7 +132,10 @@ pub fn run(
         start: &shared.start,
     };
     let open_model = matches!(cfg.load, Load::Open(_));
-    let stats = Stats::new(&cfg.workload.operations, cfg.concurrency, open_model);
+    let names: Vec<String> = cfg.functions.iter().map(|f| f.name.clone()).collect();
+    let stats =
+        Stats::new(&cfg.workload.operations, cfg.concurrency, open_model).with_functions(&names);
+    let warmup = cfg.warmup.unwrap_or_default();
 
     thread::scope(|scope| {
         let collector = thread::Builder::new()
@@ -147,22 +159,25 @@ pub fn run(
 
         let start = Instant::now();
         let started_at = SystemTime::now();
-        let hard_end = cfg.duration.map(|d| start + d + cfg.grace);
+        let measure_start = start + warmup;
+        let hard_end = cfg.duration.map(|d| measure_start + d + cfg.grace);
         shared.start.set(start).expect("set once");
+        shared.measure_start.set(measure_start).expect("set once");
         shared.hard_end.set(hard_end).expect("set once");
         shared.gate.open();
 
         let mut samples = vec![];
-        let stop = wait_for_stop(&shared, start, &mut samples, board);
+        let stop = wait_for_stop(&shared, measure_start, &mut samples, board);
         shared.stop.store(true, Ordering::SeqCst);
-        let stopped_after = start.elapsed();
+        let stopped_after = measure_start.elapsed();
         wait_for_workers(&shared, Instant::now() + cfg.grace);
-        let elapsed = start.elapsed();
+        let elapsed = measure_start.elapsed();
         for (id, slot) in shared.slots.iter().enumerate() {
-            if let Some(operation) = slot.cut() {
+            if let Some((operation, function)) = slot.cut() {
                 let _ = tx.send(Event::Cancelled {
                     worker: id as u32,
                     operation,
+                    function,
                 });
             }
         }
@@ -178,6 +193,7 @@ pub fn run(
             stop,
             samples,
             stopped_after,
+            warmup,
         })?;
         if shared.finished.load(Ordering::SeqCst) < cfg.concurrency {
             // Workers blocked in a read past the grace period cannot be interrupted; their
@@ -191,6 +207,7 @@ pub fn run(
 /// The dashboard's gauges are refreshed this often; counting busy workers visits every slot.
 const GAUGES_EVERY: Duration = Duration::from_millis(250);
 
+/// Waits for a stop source; `start` is the end of the warm-up, where the timeline begins.
 fn wait_for_stop(
     shared: &Shared,
     start: Instant,
@@ -198,18 +215,20 @@ fn wait_for_stop(
     board: Option<&Board>,
 ) -> StopReason {
     let deadline = shared.cfg.duration.map(|d| start + d);
-    let mut gauges_due = start;
+    let warmup = shared.cfg.warmup.unwrap_or_default();
+    let mut gauges_due = Instant::now();
     loop {
         if let Some(board) = board.filter(|_| Instant::now() >= gauges_due) {
-            let now = sample(shared, 0, start.elapsed());
+            let since_start = shared.start.get().map_or(Duration::ZERO, |s| s.elapsed());
+            let now = sample(shared, 0, since_start);
             board.set_gauges(now.active_workers, now.target_rate);
             gauges_due += GAUGES_EVERY;
         }
         // Sample in the middle of each second, away from ramp steps at whole seconds.
         let next = samples.len() as u64;
         let at = Duration::from_millis(next * 1000 + 500);
-        if start.elapsed() >= at {
-            samples.push(sample(shared, next, at));
+        if Instant::now().saturating_duration_since(start) >= at {
+            samples.push(sample(shared, next, at + warmup));
         }
         if signals::stop_requested() {
             return StopReason::Signal;
@@ -239,6 +258,33 @@ fn sample(shared: &Shared, second: u64, at: Duration) -> Sample {
             target_rate: None,
         },
     }
+}
+
+/// Open model: how many tickets fall due before the warm-up ends. Due times grow with the
+/// ticket, so a binary search finds the first one at or after the end.
+fn warm_tickets(cfg: &RunConfig) -> u64 {
+    let (Load::Open(schedule), Some(warmup)) = (&cfg.load, cfg.warmup) else {
+        return 0;
+    };
+    let is_warm = |t: u64| schedule.due(t).is_some_and(|d| d < warmup);
+    let (mut low, mut high) = (0u64, 1u64);
+    while is_warm(high) {
+        low = high;
+        high *= 2;
+    }
+    if !is_warm(low) {
+        return 0;
+    }
+    // Now `low` is warm and `high` is not.
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        if is_warm(mid) {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    high
 }
 
 fn wait_for_workers(shared: &Shared, until: Instant) {

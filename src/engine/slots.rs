@@ -14,14 +14,16 @@ const CUT: u8 = 3;
 pub struct Slot {
     state: AtomicU8,
     operation: AtomicU16,
+    function: AtomicU16,
 }
 
 impl Slot {
-    /// Marks an invocation of `operation` as started. False when the engine has already cut
+    /// Marks an invocation of `operation` on `function` as started. False when the engine has already cut
     /// this worker: it must not start anything more, or its outcome would arrive after the
     /// collector finished.
-    pub fn begin(&self, operation: u16) -> bool {
+    pub fn begin(&self, operation: u16, function: u16) -> bool {
         self.operation.store(operation, Ordering::Relaxed);
+        self.function.store(function, Ordering::Relaxed);
         self.state
             .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
@@ -45,10 +47,10 @@ impl Slot {
         self.state.load(Ordering::Relaxed) == BUSY
     }
 
-    /// Closes the slot for good and returns the operation of the invocation it cut, if one was
-    /// in flight. Waits out a worker that is sending its outcome right now, so that outcome is
-    /// on the channel before the caller sends anything after this.
-    pub fn cut(&self) -> Option<u16> {
+    /// Closes the slot for good and returns the operation and function of the invocation it
+    /// cut, if one was in flight. Waits out a worker that is sending its outcome right now, so
+    /// that outcome is on the channel before the caller sends anything after this.
+    pub fn cut(&self) -> Option<(u16, u16)> {
         loop {
             let seen = match self.state.load(Ordering::Acquire) {
                 SENDING => {
@@ -62,7 +64,12 @@ impl Slot {
                 .state
                 .compare_exchange(seen, CUT, Ordering::AcqRel, Ordering::Acquire);
             if swap.is_ok() {
-                return (seen == BUSY).then(|| self.operation.load(Ordering::Relaxed));
+                return (seen == BUSY).then(|| {
+                    (
+                        self.operation.load(Ordering::Relaxed),
+                        self.function.load(Ordering::Relaxed),
+                    )
+                });
             }
         }
     }
@@ -76,15 +83,15 @@ mod tests {
     fn an_invocation_is_reported_once() {
         // Worker first: the cut finds nothing in flight, and nothing new can start.
         let s = Slot::default();
-        assert!(s.begin(3));
+        assert!(s.begin(3, 0));
         assert!(s.claim());
         s.release();
         assert_eq!(s.cut(), None);
-        assert!(!s.begin(5));
+        assert!(!s.begin(5, 0));
         // Cut first: the worker's claim fails.
         let s = Slot::default();
-        assert!(s.begin(4));
-        assert_eq!(s.cut(), Some(4));
+        assert!(s.begin(4, 1));
+        assert_eq!(s.cut(), Some((4, 1)));
         assert!(!s.claim());
         assert_eq!(s.cut(), None);
     }

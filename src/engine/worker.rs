@@ -7,6 +7,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
+use rand::distr::weighted::WeightedIndex;
+use rand::distr::Distribution;
 use rand::Rng;
 
 use super::invoke::Invoker;
@@ -27,7 +29,10 @@ struct Worker<'a> {
     tx: Sender<Event>,
     invoker: Invoker,
     picker: Picker,
+    /// Draws the function of each invocation; `None` with one function, which draws nothing.
+    functions: Option<WeightedIndex<u32>>,
     start: Instant,
+    measure_start: Instant,
     hard_end: Option<Instant>,
 }
 
@@ -41,7 +46,12 @@ pub(super) fn run(shared: &Shared, id: u32, tx: Sender<Event>) {
             tx,
             invoker: Invoker::new(cfg, &shared.resolver),
             picker: cfg.workload.picker(id, cfg.seed),
+            functions: (cfg.functions.len() > 1).then(|| {
+                WeightedIndex::new(cfg.functions.iter().map(|f| f.weight))
+                    .expect("weights were validated")
+            }),
             start: *shared.start.get().expect("set before the gate opens"),
+            measure_start: *shared.measure_start.get().expect("set before the gate opens"),
             hard_end: *shared.hard_end.get().expect("set before the gate opens"),
         };
         match &cfg.load {
@@ -57,13 +67,18 @@ impl Worker<'_> {
         self.shared.stop.load(Ordering::Relaxed)
     }
 
-    /// Takes one invocation off the request budget; false once it is spent.
+    /// Takes one invocation off the request budget; false once it is spent. Open-model
+    /// tickets due during the warm-up are not part of the budget.
     fn take_ticket(&self) -> Option<u64> {
         let t = self.shared.tickets.fetch_add(1, Ordering::Relaxed);
         match self.shared.cfg.requests {
-            Some(n) if t >= n => None,
+            Some(n) if t >= n + self.shared.warm_tickets => None,
             _ => Some(t),
         }
+    }
+
+    fn in_warmup(&self) -> bool {
+        Instant::now() < self.measure_start
     }
 
     fn closed(&mut self, think: Option<(Duration, Duration)>, stages: Option<&Stages>) {
@@ -84,7 +99,9 @@ impl Worker<'_> {
                 self.shared.active.fetch_add(1, Ordering::SeqCst);
                 active = true;
             }
-            if self.take_ticket().is_none() || !self.invoke(None) {
+            // Warm-up invocations take no ticket: the budget counts measured ones.
+            let warmup = self.in_warmup();
+            if (!warmup && self.take_ticket().is_none()) || !self.invoke(None, warmup) {
                 break;
             }
             if let Some((min, max)) = think {
@@ -117,7 +134,8 @@ impl Worker<'_> {
                 break;
             }
             self.pause(due.saturating_duration_since(Instant::now()));
-            if self.stopped() || !self.invoke(Some(due)) {
+            let warmup = due < self.measure_start;
+            if self.stopped() || !self.invoke(Some(due), warmup) {
                 break;
             }
         }
@@ -137,8 +155,12 @@ impl Worker<'_> {
     }
 
     /// One invocation; false when the engine cut it (the worker must stop).
-    fn invoke(&mut self, due: Option<Instant>) -> bool {
+    fn invoke(&mut self, due: Option<Instant>, warmup: bool) -> bool {
         let cfg = self.shared.cfg;
+        let function = match &self.functions {
+            Some(index) => index.sample(self.picker.rng()) as u16,
+            None => 0,
+        };
         let (operation, body) = self.picker.draw();
         // Near the deadline the timeout shrinks so that no invocation outlives the grace.
         let timeout = match self.hard_end {
@@ -148,10 +170,10 @@ impl Worker<'_> {
             None => cfg.timeout,
         };
         let slot = &self.shared.slots[self.id as usize];
-        if !slot.begin(operation) {
+        if !slot.begin(operation, function) {
             return false;
         }
-        let answer = self.invoker.invoke(body, timeout);
+        let answer = self.invoker.invoke(function as usize, body, timeout);
         let ended = Instant::now();
         let sent = answer.sent;
         if !slot.claim() {
@@ -162,6 +184,7 @@ impl Worker<'_> {
         let outcome = Outcome {
             worker: self.id,
             operation,
+            function,
             kind: if cut_short {
                 Kind::Cancelled
             } else {
@@ -169,11 +192,14 @@ impl Worker<'_> {
             },
             status: answer.status,
             latency_us: since(sent),
-            end_us: since(self.start),
+            end_us: since(self.measure_start),
             bytes: answer.bytes,
             corrected_us: due.map_or(0, since),
             late_us: due.map_or(0, |d| sent.saturating_duration_since(d).as_micros() as u64),
             detail: if cut_short { None } else { answer.detail },
+            init_us: answer.init_us,
+            connected: answer.connected,
+            warmup,
         };
         let _ = self.tx.send(Event::Outcome(outcome));
         slot.release();
