@@ -29,6 +29,10 @@ fn outcomes() -> Vec<Event> {
                 corrected_us: 0,
                 late_us: 0,
                 detail: None,
+                function: 0,
+                init_us: None,
+                connected: false,
+                warmup: false,
             })
         })
         .collect()

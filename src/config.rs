@@ -376,9 +376,9 @@ fn build_target(layers: &Layers) -> Result<(Target, Vec<Function>)> {
     let (target, gateway) = build_first_target(layers, &mix[0].0)?;
     if mix.len() > 1 && target.route == Route::Url {
         let s = layers.get("target_function").expect("set for a mix");
-        return Err(s.error(
-            "several functions need --gateway and --route; --url names one endpoint",
-        ));
+        return Err(
+            s.error("several functions need --gateway and --route; --url names one endpoint")
+        );
     }
     let mut functions = vec![];
     for (name, weight) in &mix {

@@ -43,16 +43,20 @@ impl Signer {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let (Some(key_id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
         else {
-            return Err("needs credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+            return Err(
+                "needs credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
                         (and AWS_SESSION_TOKEN for temporary ones)"
-                .into());
+                    .into(),
+            );
         };
         let token = var("AWS_SESSION_TOKEN");
         let printable = |v: &str| v.bytes().all(|b| b.is_ascii_graphic());
         if !printable(&key_id) || !printable(&secret) || !token.as_deref().is_none_or(printable) {
-            return Err("AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN must be \
+            return Err(
+                "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN must be \
                         visible ASCII without spaces (the values are not shown)"
-                .into());
+                    .into(),
+            );
         }
         let fixed_time = match var(TIME_ENV) {
             None => None,
@@ -180,7 +184,10 @@ mod tests {
             // a warm invocation: no Init Duration
             ("REPORT RequestId: 2\tDuration: 1.00 ms\t\n", None),
             // function output that mentions it outside the REPORT line does not count
-            ("Init Duration: 9 ms\nREPORT RequestId: 3\tDuration: 1 ms\n", None),
+            (
+                "Init Duration: 9 ms\nREPORT RequestId: 3\tDuration: 1 ms\n",
+                None,
+            ),
             // no REPORT line at all
             ("START RequestId: 4\n", None),
         ];
@@ -197,7 +204,12 @@ mod tests {
             humantime::format_rfc3339(t).to_string(),
             "2026-12-03T00:00:00Z"
         );
-        for bad in ["2026-12-03", "20261303T000000Z", "20261203T000000", "x0261203T000000Z"] {
+        for bad in [
+            "2026-12-03",
+            "20261303T000000Z",
+            "20261203T000000",
+            "x0261203T000000Z",
+        ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
     }

@@ -52,11 +52,14 @@ pub fn function_mix(layers: &Layers) -> Result<Option<Vec<(String, u32)>>> {
         Value::Object(map) if !s.is_text() => {
             let mut pairs = vec![];
             for (name, w) in map {
-                let w = w.as_u64().filter(|w| *w <= u32::MAX as u64).ok_or_else(|| {
-                    s.error(format!(
-                        "weight of '{name}' must be a whole number from 1 to 1000000"
-                    ))
-                })?;
+                let w = w
+                    .as_u64()
+                    .filter(|w| *w <= u32::MAX as u64)
+                    .ok_or_else(|| {
+                        s.error(format!(
+                            "weight of '{name}' must be a whole number from 1 to 1000000"
+                        ))
+                    })?;
                 pairs.push((name.clone(), w as u32));
             }
             pairs

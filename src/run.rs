@@ -29,6 +29,9 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
     if let Some(path) = &cfg.json_path {
         check_report_path(path, "--json")?;
     }
+    if let Some(path) = &cfg.csv_path {
+        check_report_path(path, "--csv")?;
+    }
     if let Some(path) = &cfg.html_path {
         check_report_path(path, "--html")?;
     }
@@ -176,11 +179,18 @@ fn write_reports(cfg: &RunConfig, result: &RunResult) -> Result<i32> {
             Err(e) => written = Err(e),
         }
     }
+    if let Some(path) = &cfg.csv_path {
+        match report::csv::write_atomic(path, &doc) {
+            Ok(()) => messages::info(&format!("wrote the CSV timeline to {}", path.display())),
+            Err(e) if written.is_err() => messages::error(&e.to_string()),
+            Err(e) => written = Err(e),
+        }
+    }
     print_stdout(&doc, cfg.output);
     written.map(|()| exit::OK)
 }
 
-/// Fails before the start when a report file (`flag` is `--json` or `--html`) cannot be
+/// Fails before the start when a report file (`flag`: `--json`, `--html`, `--csv`) cannot be
 /// created, rather than after a long run whose report would then have nowhere to go.
 fn check_report_path(path: &Path, flag: &str) -> Result<()> {
     let dir = path

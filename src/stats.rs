@@ -95,7 +95,13 @@ pub struct Second {
 
 impl Second {
     fn closed(second: u64, counts: KindCounts, h: &Histogram<u64>) -> Second {
-        let q = |q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
+        let q = |q: f64| {
+            if h.is_empty() {
+                0
+            } else {
+                h.value_at_quantile(q)
+            }
+        };
         Second {
             second,
             counts,
@@ -144,7 +150,11 @@ pub struct Stats {
 }
 
 /// A second still taking outcomes: run-wide tallies, and per function when there are several.
-type OpenSecond = (KindCounts, Histogram<u64>, Vec<(KindCounts, Histogram<u64>)>);
+type OpenSecond = (
+    KindCounts,
+    Histogram<u64>,
+    Vec<(KindCounts, Histogram<u64>)>,
+);
 
 /// Seconds stay open this long after a later second has been seen, because invocations that
 /// ended at nearly the same time may reach the collector slightly out of order.

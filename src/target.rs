@@ -257,7 +257,10 @@ mod tests {
             // one plain name
             ("echo", &[("echo", 1)]),
             // weights, spaces allowed
-            ("custom-metrics=3, echo=1", &[("custom-metrics", 3), ("echo", 1)]),
+            (
+                "custom-metrics=3, echo=1",
+                &[("custom-metrics", 3), ("echo", 1)],
+            ),
             // a missing weight is 1
             ("a,b=2", &[("a", 1), ("b", 2)]),
             // one weighted name

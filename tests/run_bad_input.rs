@@ -95,6 +95,105 @@ const ROWS: &[Row] = &[
         &["-d", r#"{"headers":{"A":1}}"#],
         &["key 'headers' in -d/--data", "'A'"],
     ),
+    // Function mixes.
+    row(&["-t", "a=3,a=1"], &["--target", "'a'", "twice"]),
+    row(&["-t", "a=0,b=1"], &["--target", "weight 0"]),
+    row(&["-t", "a=2,b=1"], &["--target", "--url"]),
+    row(
+        &["-d", r#"{"target_function": {"a": "x"}}"#],
+        &["key 'target_function' in -d/--data", "'a'"],
+    ),
+    // Lambda options: the route they need, credentials, accepted values.
+    row(
+        &[
+            "--gateway",
+            "{base}",
+            "--route",
+            "run",
+            "--aws-sigv4",
+            "eu-west-1",
+        ],
+        &["--aws-sigv4", "--route lambda"],
+    ),
+    row(
+        &[
+            "--gateway",
+            "{base}",
+            "--route",
+            "lambda",
+            "--aws-sigv4",
+            "eu-west-1",
+        ],
+        &["--aws-sigv4", "AWS_ACCESS_KEY_ID"],
+    ),
+    row(
+        &[
+            "--gateway",
+            "{base}",
+            "--route",
+            "lambda",
+            "--aws-sigv4",
+            "EU_WEST",
+        ],
+        &["--aws-sigv4", "'EU_WEST'"],
+    ),
+    row(
+        &[
+            "--gateway",
+            "{base}",
+            "--route",
+            "lambda",
+            "--aws-sigv4",
+            "env",
+        ],
+        &["--aws-sigv4", "AWS_REGION"],
+    ),
+    row(
+        &["--invocation-type", "Event"],
+        &["--invocation-type", "--route lambda"],
+    ),
+    row(
+        &[
+            "--gateway",
+            "{base}",
+            "--route",
+            "lambda",
+            "--invocation-type",
+            "Async",
+        ],
+        &["--invocation-type", "'Async'", "RequestResponse"],
+    ),
+    row(&["--log-tail"], &["--log-tail", "--route lambda"]),
+    row(
+        &[
+            "--gateway",
+            "{base}",
+            "--route",
+            "lambda",
+            "--log-tail",
+            "--invocation-type",
+            "Event",
+        ],
+        &["--log-tail", "Event"],
+    ),
+    // Connections, warm-up, CSV.
+    row(
+        &["--no-keepalive", "--max-requests-per-connection", "5"],
+        &["--max-requests-per-connection", "--no-keepalive"],
+    ),
+    row(
+        &["--max-requests-per-connection", "0"],
+        &["--max-requests-per-connection", "'0'"],
+    ),
+    row(&["--warmup", "0"], &["--warmup", "more than 0"]),
+    row(
+        &["--warmup", "1s", "--stages", "5s:2"],
+        &["--warmup", "--stages"],
+    ),
+    row(
+        &["--csv", "/nonexistent/t.csv"],
+        &["--csv /nonexistent/t.csv"],
+    ),
     // Files and the command line itself.
     row(&["--config", "/nonexistent"], &["--config /nonexistent"]),
     row(&["--bogus"], &["'--bogus'"]),
@@ -215,7 +314,7 @@ type SecretRow<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a [&'a str]);
 fn refusals_never_echo_a_secret() {
     let server = TestServer::start();
     let event = r#"{"headers": ["Authorization Bearer t0ken-XYZ"]}"#;
-    let table: [SecretRow; 5] = [
+    let table: [SecretRow; 7] = [
         // A header whose colon was forgotten: its value is likely a secret.
         (
             &["-H", "Authorization Bearer t0ken-XYZ"],
@@ -234,6 +333,24 @@ fn refusals_never_echo_a_secret() {
             &[],
             &[("FNSTRESS_API_KEY", "t0ken-\u{1}XYZ")],
             &["env FNSTRESS_API_KEY"],
+        ),
+        // AWS credentials that cannot be signed with are refused without being shown.
+        (
+            &["--aws-sigv4", "us-east-1"],
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKIDt0ken"),
+                ("AWS_SECRET_ACCESS_KEY", "t0ken XYZ"),
+            ],
+            &["--aws-sigv4", "not shown"],
+        ),
+        (
+            &["--aws-sigv4", "us-east-1"],
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKIDt0ken"),
+                ("AWS_SECRET_ACCESS_KEY", "t0kenXYZ"),
+                ("FNSTRESS_SIGV4_TIME", "tomorrow"),
+            ],
+            &["--aws-sigv4", "env FNSTRESS_SIGV4_TIME", "'tomorrow'"],
         ),
     ];
     let mut failures = vec![];

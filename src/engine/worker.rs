@@ -51,7 +51,10 @@ pub(super) fn run(shared: &Shared, id: u32, tx: Sender<Event>) {
                     .expect("weights were validated")
             }),
             start: *shared.start.get().expect("set before the gate opens"),
-            measure_start: *shared.measure_start.get().expect("set before the gate opens"),
+            measure_start: *shared
+                .measure_start
+                .get()
+                .expect("set before the gate opens"),
             hard_end: *shared.hard_end.get().expect("set before the gate opens"),
         };
         match &cfg.load {

@@ -149,6 +149,15 @@ impl Metrics {
         }
     }
 
+    /// Whether an invocation of function `index` starting at `at` would start cold, by the
+    /// same rule as [`Metrics::record`]; it decides whether to wait out an init time first.
+    pub fn is_cold(&self, index: usize, at: Instant) -> bool {
+        match lock(&self.functions[index].2).last_finished {
+            None => true,
+            Some(last) => at.saturating_duration_since(last) >= IDLE_BEFORE_COLD,
+        }
+    }
+
     /// Counts one invocation of function `index`; returns whether it was a cold start.
     pub fn record(&self, index: usize, sample: &Sample) -> bool {
         let bucket = BUCKET_BOUNDS_SECONDS

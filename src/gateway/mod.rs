@@ -7,6 +7,7 @@ mod body;
 mod dashboard;
 mod functions;
 mod http;
+mod lambda;
 mod metrics;
 mod metrics_json;
 mod options;
@@ -36,17 +37,26 @@ Options:
                          Retry-After [default: no limit]
   --time-scale <F>       multiply every simulated wait by F; 0 turns waits off, for
                          throughput runs [default: 1]
+  --require-sigv4        answer 403 to invocations without an AWS SigV4 Authorization
+                         header (its presence is checked, not the signature)
   -h, --help             print this help
 
 Routes:
   POST /run/{name}                                 invoke with a JSON object body (1 MiB max)
   POST /function/{name}                            the same, OpenFaaS style
   POST /2015-03-31/functions/{name}/invocations    AWS Lambda style: a failure is a 200
-                                                   with X-Amz-Function-Error: Unhandled
+                                                   with X-Amz-Function-Error: Unhandled;
+                                                   X-Amz-Invocation-Type: Event answers 202,
+                                                   DryRun 204; X-Amz-Log-Type: Tail adds a
+                                                   base64 X-Amz-Log-Result whose REPORT line
+                                                   has Init Duration on a cold start
   GET  /functions   GET /health (no key needed)   GET /metrics[/{name}]
        (/metrics answers Prometheus text with Accept: text/plain or ?format=prometheus)
   GET  /dashboard   a live page of the function metrics, refreshed every second
        (the page needs no key; it asks for one when /metrics does)
+
+Cold starts: a function's first invocation, and the first after 5 idle minutes, waits a
+simulated init of 50-150 ms (times --time-scale) before it runs.
 
 Functions:
   custom-metrics  {\"operation\": \"default\"|\"fast\"|\"slow\"|\"error\"} waits 0-100, 0-50,
@@ -87,6 +97,8 @@ pub fn main(args: pico_args::Arguments) -> Result<i32> {
         registry,
         api_key: opts.api_key.clone().map(auth::ApiKey::new),
         limiter: opts.rate_limit.map(ratelimit::RateLimiter::new),
+        time_scale: opts.time_scale,
+        require_sigv4: opts.require_sigv4,
     };
     server::serve(opts.listen, gateway, |bound| {
         messages::info(&format!(

@@ -12,11 +12,12 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Above this, simulated waits would reach hours and stop being useful.
 const MAX_TIME_SCALE: f64 = 1000.0;
 
-const FLAGS: [&str; 5] = [
+const FLAGS: [&str; 6] = [
     "--listen",
     "--api-key",
     "--rate-limit",
     "--time-scale",
+    "--require-sigv4",
     "--help",
 ];
 
@@ -28,6 +29,8 @@ pub struct ServeOptions {
     /// Requests per minute per client IP.
     pub rate_limit: Option<u32>,
     pub time_scale: f64,
+    /// Invocations must carry a SigV4 `Authorization` header.
+    pub require_sigv4: bool,
 }
 
 /// What the command line asked for.
@@ -47,6 +50,7 @@ pub fn parse(mut args: pico_args::Arguments, env_api_key: Option<String>) -> Res
     let api_key = value(&mut args, "--api-key")?;
     let rate_limit = value(&mut args, "--rate-limit")?;
     let time_scale = value(&mut args, "--time-scale")?;
+    let require_sigv4 = args.contains("--require-sigv4");
     reject_leftovers(args.finish())?;
 
     let listen = listen.as_deref().unwrap_or(DEFAULT_LISTEN);
@@ -90,6 +94,7 @@ pub fn parse(mut args: pico_args::Arguments, env_api_key: Option<String>) -> Res
         api_key,
         rate_limit,
         time_scale,
+        require_sigv4,
     }))
 }
 

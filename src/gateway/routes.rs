@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::auth::ApiKey;
 use super::functions::Registry;
 use super::http::Request;
+use super::lambda::{self, InvocationType};
 use super::metrics::{Metrics, Rejection, Sample};
 use super::ratelimit::{Decision, RateLimiter};
 use super::reply::Reply;
@@ -20,6 +21,10 @@ pub struct Gateway {
     pub metrics: Metrics,
     pub api_key: Option<ApiKey>,
     pub limiter: Option<RateLimiter>,
+    /// Multiplies simulated waits, the init time of cold starts included.
+    pub time_scale: f64,
+    /// Invocations must carry a SigV4 `Authorization` header (presence only).
+    pub require_sigv4: bool,
 }
 
 /// How a route shows a function and its failures.
@@ -215,6 +220,12 @@ fn invoke(
     style: Style,
     pause: &dyn Fn(Duration),
 ) -> Reply {
+    if gateway.require_sigv4 {
+        if let Some(refused) = lambda::check_signature_present(request) {
+            gateway.metrics.reject(Rejection::Unauthorized);
+            return refused;
+        }
+    }
     let Some((index, function)) = gateway.registry.find(name) else {
         return unknown_function(gateway, name);
     };
@@ -225,11 +236,35 @@ fn invoke(
             return Reply::error(400, message);
         }
     };
+    let kind = match style {
+        Style::Lambda => match lambda::invocation_type(request) {
+            Ok(kind) => kind,
+            Err(reply) => {
+                gateway.metrics.reject(Rejection::BadRequest);
+                return reply;
+            }
+        },
+        Style::Run | Style::OpenFaas => InvocationType::RequestResponse,
+    };
+    if kind == InvocationType::DryRun {
+        return Reply::text(204, "application/json", String::new());
+    }
 
     let started = Instant::now();
+    // A cold function first waits out its init, as a platform starting an instance does.
+    let init = gateway.metrics.is_cold(index, started).then(|| {
+        let (low, high) = lambda::INIT_MS;
+        let ms = rand::random_range(low..high) * gateway.time_scale;
+        let init = Duration::from_secs_f64(ms / 1000.0);
+        if !init.is_zero() {
+            pause(init);
+        }
+        init
+    });
+    let running = Instant::now();
     let invocation = function.invoke(input, pause);
-    let duration = started.elapsed();
-    gateway.metrics.record(
+    let duration = running.elapsed();
+    let cold = gateway.metrics.record(
         index,
         &Sample {
             operation: invocation.operation,
@@ -241,17 +276,48 @@ fn invoke(
         },
     );
 
-    match (invocation.result, style) {
-        (Ok(answer), _) => Reply::json(200, &answer),
-        (Err(message), Style::Lambda) => Reply::json(
+    if style == Style::Lambda {
+        // The metrics' count decides: an init waited out by an invocation that another one
+        // beat to the first finish is not a cold start, and is not reported as one.
+        let init = cold.then(|| init.unwrap_or_default());
+        return lambda_reply(request, kind, invocation.result, duration, init);
+    }
+    match invocation.result {
+        Ok(answer) => Reply::json(200, &answer),
+        Err(message) => Reply::json(500, &json!({"error": message, "function": name})),
+    }
+}
+
+/// The Invoke API's answer: the result or a marked failure, 202 for `Event`, and the log
+/// tail when asked for.
+fn lambda_reply(
+    request: &Request,
+    kind: InvocationType,
+    result: Result<Value, String>,
+    duration: Duration,
+    init: Option<Duration>,
+) -> Reply {
+    let id = lambda::request_id();
+    if kind == InvocationType::Event {
+        return Reply::text(202, "application/json", String::new())
+            .with_header("X-Amzn-RequestId", id);
+    }
+    let reply = match result {
+        Ok(answer) => Reply::json(200, &answer),
+        Err(message) => Reply::json(
             200,
             &json!({"errorMessage": message, "errorType": "FunctionError"}),
         )
         .with_header("X-Amz-Function-Error", "Unhandled"),
-        (Err(message), Style::Run | Style::OpenFaas) => {
-            Reply::json(500, &json!({"error": message, "function": name}))
-        }
+    };
+    let reply = reply.with_header("X-Amz-Executed-Version", "$LATEST");
+    if lambda::wants_log_tail(request) {
+        let log = lambda::log_result(&id, duration, init);
+        return reply
+            .with_header("X-Amz-Log-Result", log)
+            .with_header("X-Amzn-RequestId", id);
     }
+    reply.with_header("X-Amzn-RequestId", id)
 }
 
 #[cfg(test)]

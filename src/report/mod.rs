@@ -2,12 +2,15 @@
 //! written with `--json`, and the text report is rendered from it, so a saved report prints
 //! exactly as the live one did.
 
+pub mod csv;
 pub mod distribution;
+pub mod functions;
 pub mod html;
 pub mod json;
 pub mod page;
 pub mod progress;
 pub mod text;
+mod text_functions;
 
 use std::time::Duration;
 
@@ -49,18 +52,7 @@ pub fn body(
     let operations: Vec<Value> = s
         .operations
         .iter()
-        .map(|o| {
-            let mut v = counts_json(&o.counts);
-            v.insert("name".into(), json!(o.name));
-            v.insert("latency".into(), latency_json(&o.latency));
-            if histograms {
-                v.insert(
-                    "histogram".into(),
-                    json!(json::encode_histogram(&o.latency)),
-                );
-            }
-            Value::Object(v)
-        })
+        .map(|o| functions::operation_json(o, histograms))
         .collect();
     let workers: Vec<Value> = s
         .workers
@@ -81,7 +73,7 @@ pub fn body(
         .timeline
         .iter()
         .map(|t| {
-            json!({
+            let mut second = json!({
                 "active_workers": sample(t.second).map(|x| x.active_workers),
                 "target_rate": sample(t.second).and_then(|x| x.target_rate),
                 "second": t.second,
@@ -94,7 +86,11 @@ pub fn body(
                 "p95_us": t.p95_us,
                 "p99_us": t.p99_us,
                 "max_us": t.max_us,
-            })
+            });
+            if !t.functions.is_empty() {
+                second["functions"] = Value::Array(functions::second_functions(cfg, t));
+            }
+            second
         })
         .collect();
     let errors: Vec<Value> = s
@@ -126,6 +122,10 @@ pub fn body(
         json!(round3(success_rate * 100.0) / 100.0),
     );
     totals.insert("bytes_received".into(), json!(s.bytes));
+    if cfg.lambda.log_tail {
+        let cold: u64 = s.functions.iter().map(|f| f.cold_starts).sum();
+        totals.insert("cold_starts".into(), json!(cold));
+    }
 
     let mut doc = json!({
         "schema": SCHEMA,
@@ -137,11 +137,16 @@ pub fn body(
         "status_codes": status_codes,
         "errors": errors,
         "operations": operations,
+        "functions": functions::functions_json(cfg, s, histograms),
+        "connections": functions::connections_json(s),
         "workers": workers,
         "timeline": timeline,
     });
     if histograms {
         doc["histogram"] = json!(json::encode_histogram(&s.latency));
+    }
+    if let Some(w) = functions::warmup_json(cfg, s) {
+        doc["warmup"] = w;
     }
     doc
 }
@@ -154,7 +159,8 @@ fn open_model_json(doc: &mut Value, schedule: &Schedule, run: &RunResult) {
         _ => cfg_window(doc).map_or(run.stopped_after, |d| d.min(run.stopped_after)),
     };
     let secs = window.as_secs_f64().max(1e-9);
-    let requested = schedule.count_by(window);
+    // The schedule runs from the start, so the warm-up's share is taken off.
+    let requested = schedule.count_by(run.warmup + window) - schedule.count_by(run.warmup);
     let started = s.counts.started() as f64;
     let lateness = s.lateness.as_ref().expect("open model stats");
     doc["latency_corrected"] = latency_json(s.corrected.as_ref().expect("open model stats"));
@@ -185,7 +191,7 @@ fn cfg_window(doc: &Value) -> Option<std::time::Duration> {
 }
 
 /// Counts by kind plus the derived totals, as report objects hold them.
-fn counts_json(c: &KindCounts) -> Map<String, Value> {
+pub(crate) fn counts_json(c: &KindCounts) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("started".into(), json!(c.started()));
     m.insert("completed".into(), json!(c.completed()));
@@ -196,7 +202,7 @@ fn counts_json(c: &KindCounts) -> Map<String, Value> {
     m
 }
 
-fn nonzero_kinds(c: &KindCounts) -> Map<String, Value> {
+pub(crate) fn nonzero_kinds(c: &KindCounts) -> Map<String, Value> {
     Kind::ALL
         .iter()
         .filter(|k| c.get(**k) > 0)

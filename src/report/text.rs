@@ -10,11 +10,11 @@ use crate::outcome::Kind;
 /// Workers listed one per line up to this many; above it the text shows a summary.
 const MAX_LISTED_WORKERS: usize = 32;
 
-fn u(v: &Value) -> u64 {
+pub(super) fn u(v: &Value) -> u64 {
     v.as_u64().unwrap_or(0)
 }
 
-fn ms(v: &Value) -> String {
+pub(super) fn ms(v: &Value) -> String {
     match v.as_f64() {
         Some(us) => format!("{:.2}", us / 1000.0),
         None => "-".into(),
@@ -52,7 +52,9 @@ pub fn render(r: &Value) -> String {
         latency(&mut out, &r["latency_corrected"], title);
         lateness(&mut out, r);
     }
-    operations(&mut out, &r["operations"]);
+    operations(&mut out, &r["operations"], "Operations");
+    super::text_functions::functions(&mut out, r);
+    super::text_functions::connections_and_warmup(&mut out, r);
     workers(&mut out, &r["workers"]);
     out
 }
@@ -67,14 +69,29 @@ fn header(out: &mut String, r: &Value) {
         Value::Null => "no deadline".into(),
         ref d => secs(d),
     };
-    let _ = writeln!(
-        out,
-        "Target     {} ({} {}, route {})",
-        c["target_function"].as_str().unwrap_or("?"),
-        c["method"].as_str().unwrap_or("?"),
-        c["url"].as_str().unwrap_or("?"),
-        c["route"].as_str().unwrap_or("?"),
-    );
+    match c["target_function"].as_object() {
+        Some(mix) => {
+            let names: Vec<String> = mix.iter().map(|(n, w)| format!("{n}={w}")).collect();
+            let _ = writeln!(
+                out,
+                "Target     {} ({} {} functions, route {})",
+                names.join(","),
+                c["method"].as_str().unwrap_or("?"),
+                mix.len(),
+                c["route"].as_str().unwrap_or("?"),
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Target     {} ({} {}, route {})",
+                c["target_function"].as_str().unwrap_or("?"),
+                c["method"].as_str().unwrap_or("?"),
+                c["url"].as_str().unwrap_or("?"),
+                c["route"].as_str().unwrap_or("?"),
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "Load       {} workers, {duration}, {limit}; timeout {}, grace {}",
@@ -197,7 +214,7 @@ fn latency(out: &mut String, l: &Value, title: &str) {
     let _ = writeln!(out, "{head}\n{vals}");
 }
 
-fn operations(out: &mut String, ops: &Value) {
+pub(super) fn operations(out: &mut String, ops: &Value, title: &str) {
     let Some(list) = ops.as_array() else { return };
     let width = list
         .iter()
@@ -206,7 +223,7 @@ fn operations(out: &mut String, ops: &Value) {
         .max()
         .unwrap_or(9);
     let width = width.max(9);
-    let _ = writeln!(out, "\nOperations");
+    let _ = writeln!(out, "\n{title}");
     let _ = writeln!(
         out,
         "  {:<width$}{:>10}{:>10}{:>10}{:>12}{:>12}",
