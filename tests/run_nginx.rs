@@ -1,11 +1,13 @@
 //! A run against a real nginx on 127.0.0.1 completes exactly as many invocations as nginx
-//! logged, so the count does not depend on a server written for the tests.
+//! logged, so the count does not depend on a server written for the tests; nginx's connection
+//! serial numbers show what `--no-keepalive` and `--max-requests-per-connection` did.
 //!
 //! Needs Debian's `nginx` package (`/usr/sbin/nginx`). Without it the test fails when `CI` is
 //! set and is skipped with a notice otherwise.
 
 mod support;
 
+use std::collections::HashMap;
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -38,6 +40,8 @@ error_log {d}/error.log warn;
 events {{ worker_connections 256; }}
 http {{
     access_log {d}/access.log;
+    log_format conn '$connection $connection_requests';
+    access_log {d}/conn.log conn;
     client_body_temp_path {d}/client_body;
     proxy_temp_path {d}/proxy;
     fastcgi_temp_path {d}/fastcgi;
@@ -93,6 +97,17 @@ http {{
         }
     }
 
+    /// Requests per connection serial number, from the connection log.
+    fn connections(&self) -> HashMap<u64, u64> {
+        let text = std::fs::read_to_string(self.dir.file("conn.log")).unwrap();
+        let mut per = HashMap::new();
+        for line in text.lines() {
+            let serial = line.split_whitespace().next().unwrap().parse().unwrap();
+            *per.entry(serial).or_default() += 1;
+        }
+        per
+    }
+
     fn access_log_lines(&self) -> usize {
         let text = std::fs::read_to_string(self.dir.file("access.log")).unwrap();
         text.lines().count()
@@ -105,14 +120,85 @@ impl Drop for Nginx {
     }
 }
 
+/// True when nginx is installed; fails under CI when it is not.
+fn nginx_available() -> bool {
+    if Path::new(NGINX).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{NGINX} is missing; install Debian's nginx package"
+    );
+    eprintln!("notice: {NGINX} is missing (apt-get install nginx); skipping this test");
+    false
+}
+
+/// Runs `n` invocations against nginx with extra flags; returns the report and nginx's
+/// requests per connection.
+fn run_connections(n: &str, concurrency: &str, flags: &[&str]) -> (serde_json::Value, Vec<u64>) {
+    let mut nginx = Nginx::start();
+    let json = nginx.dir.file("r.json");
+    let url = format!("http://127.0.0.1:{}/fn", nginx.port);
+    let mut args = vec![
+        "run",
+        "--url",
+        &url,
+        "-n",
+        n,
+        "-c",
+        concurrency,
+        "--body",
+        "{}",
+        "-q",
+        "--json",
+        &json,
+    ];
+    args.extend(flags);
+    run_ok(&args);
+    let r = read_json(&json);
+    nginx.stop();
+    let mut per: Vec<u64> = nginx.connections().into_values().collect();
+    per.sort_unstable();
+    (r, per)
+}
+
+#[test]
+fn no_keepalive_opens_one_connection_per_invocation() {
+    if !nginx_available() {
+        return;
+    }
+    let (r, per) = run_connections("200", "4", &["--no-keepalive"]);
+    assert_eq!(num(&r["totals"], "success"), 200);
+    assert_eq!(per.len(), 200, "distinct connections in nginx's log");
+    assert!(per.iter().all(|n| *n == 1));
+    assert_eq!(num(&r["connections"], "opened"), 200);
+    // every worker's first connection is not a reconnect
+    assert_eq!(num(&r["connections"], "reconnects"), 196);
+    assert_eq!(r["config"]["keepalive"], false);
+}
+
+#[test]
+fn max_requests_per_connection_retires_connections() {
+    if !nginx_available() {
+        return;
+    }
+    let (r, per) = run_connections("200", "2", &["--max-requests-per-connection", "10"]);
+    assert_eq!(num(&r["totals"], "success"), 200);
+    // about one tenth: each worker's last connection may carry fewer than ten
+    assert!((20..=22).contains(&per.len()), "{per:?}");
+    assert!(per.iter().all(|n| *n <= 10), "{per:?}");
+    assert_eq!(num(&r["connections"], "opened"), per.len() as u64);
+    assert_eq!(num(&r["connections"], "reconnects"), per.len() as u64 - 2);
+    // without a limit the two workers keep their two connections
+    let (r, per) = run_connections("200", "2", &[]);
+    assert_eq!(per.len(), 2, "{per:?}");
+    assert_eq!(per.iter().sum::<u64>(), 200);
+    assert_eq!(num(&r["connections"], "opened"), 2);
+}
+
 #[test]
 fn completed_count_equals_nginx_access_log_lines() {
-    if !Path::new(NGINX).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{NGINX} is missing; install Debian's nginx package"
-        );
-        eprintln!("notice: {NGINX} is missing (apt-get install nginx); skipping this test");
+    if !nginx_available() {
         return;
     }
     let mut nginx = Nginx::start();

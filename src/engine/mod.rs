@@ -8,6 +8,7 @@ mod gate;
 mod invoke;
 pub mod pacer;
 mod resolve;
+mod rotation;
 pub mod signals;
 mod slots;
 mod transport;

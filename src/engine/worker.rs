@@ -7,12 +7,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
-use rand::distr::weighted::WeightedIndex;
-use rand::distr::Distribution;
 use rand::Rng;
 
 use super::invoke::Invoker;
 use super::pacer::{Schedule, Stages};
+use super::rotation::Rotation;
 use super::Shared;
 use crate::config::Load;
 use crate::outcome::{Event, Kind, Outcome};
@@ -29,8 +28,8 @@ struct Worker<'a> {
     tx: Sender<Event>,
     invoker: Invoker,
     picker: Picker,
-    /// Draws the function of each invocation; `None` with one function, which draws nothing.
-    functions: Option<WeightedIndex<u32>>,
+    /// Picks the function of each invocation; `None` with one function.
+    functions: Option<Rotation>,
     start: Instant,
     measure_start: Instant,
     hard_end: Option<Instant>,
@@ -46,10 +45,8 @@ pub(super) fn run(shared: &Shared, id: u32, tx: Sender<Event>) {
             tx,
             invoker: Invoker::new(cfg, &shared.resolver),
             picker: cfg.workload.picker(id, cfg.seed),
-            functions: (cfg.functions.len() > 1).then(|| {
-                WeightedIndex::new(cfg.functions.iter().map(|f| f.weight))
-                    .expect("weights were validated")
-            }),
+            functions: (cfg.functions.len() > 1)
+                .then(|| Rotation::new(cfg.functions.iter().map(|f| f.weight), u64::from(id))),
             start: *shared.start.get().expect("set before the gate opens"),
             measure_start: *shared
                 .measure_start
@@ -160,10 +157,7 @@ impl Worker<'_> {
     /// One invocation; false when the engine cut it (the worker must stop).
     fn invoke(&mut self, due: Option<Instant>, warmup: bool) -> bool {
         let cfg = self.shared.cfg;
-        let function = match &self.functions {
-            Some(index) => index.sample(self.picker.rng()) as u16,
-            None => 0,
-        };
+        let function = self.functions.as_mut().map_or(0, Rotation::next_index);
         let (operation, body) = self.picker.draw();
         // Near the deadline the timeout shrinks so that no invocation outlives the grace.
         let timeout = match self.hard_end {
