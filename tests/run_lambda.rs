@@ -96,6 +96,10 @@ fn signed_run(server: &TestServer, args: &[&str], token: bool) -> (Vec<(String, 
     (seen, format!("{}{}", out.stdout, out.stderr))
 }
 
+/// One signed run: fnstress arguments, the URL invoked, whether a session token is used, and
+/// the headers (besides host) the request carries before signing.
+type SigningCase<'a> = (&'a [&'a str], &'a str, bool, &'a [(&'a str, &'a str)]);
+
 #[test]
 fn signed_headers_equal_botocores_and_secrets_stay_hidden() {
     if !botocore_available() {
@@ -105,7 +109,7 @@ fn signed_headers_equal_botocores_and_secrets_stay_hidden() {
     let base = server.base();
     let invoke_url = server.url("/2015-03-31/functions/echo/invocations");
     let function_url = server.url("/ok");
-    let cases: [(&[&str], &str, bool, &[(&str, &str)]); 3] = [
+    let cases: [SigningCase; 3] = [
         // the Invoke API with temporary credentials and an invocation type
         (
             &[
