@@ -19,8 +19,8 @@ const DRAIN_BUFFER: usize = 4 * 1024;
 /// Room for the request line, headers and body chunks.
 const OUTPUT_BUFFER: usize = 4 * 1024;
 
-use super::resolve::PinnedResolver;
 use super::connections::CountingConnector;
+use super::resolve::PinnedResolver;
 use super::transport::TcpConnector;
 use crate::config::RunConfig;
 use crate::lambda::{self, Signer};
