@@ -54,7 +54,7 @@ bench-tools:
 	@missing=; for t in nginx wrk hey; do command -v $$t >/dev/null || [ -x /usr/sbin/$$t ] \
 	  || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
-	@command -v oha >/dev/null || cargo install oha
+	@command -v oha >/dev/null || cargo install --locked oha
 
 ## Retake docs/dashboard.png and docs/report.png from a real run against the built-in gateway
 ## (needs chromium and `npm ci --prefix tests/browser`).
