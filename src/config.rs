@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::options::{type_name, ArgKind, Layers, Origin, Setting, Spec};
 use crate::payload::{Workload, DEFAULT_OPS};
 use crate::platform_options::{self as platform, LambdaOptions};
-use crate::target::{Function, Route, Target};
+use crate::target::{redact_url, Function, Route, Target};
 
 const fn opt(key: &'static str, flag: &'static str, short: Option<&'static str>) -> Spec {
     Spec {
@@ -298,7 +298,7 @@ impl RunConfig {
         let functions: Vec<Value> = self
             .functions
             .iter()
-            .map(|f| json!({"name": f.name, "url": f.url, "weight": f.weight}))
+            .map(|f| json!({"name": f.name, "url": redact_url(&f.url), "weight": f.weight}))
             .collect();
         json!({
             "target_function": target_function,
@@ -308,7 +308,7 @@ impl RunConfig {
             "max_requests_per_connection": self.per_connection,
             "warmup_s": self.warmup.map(|d| d.as_secs_f64()),
             "route": self.target.route.label(),
-            "url": self.target.url,
+            "url": redact_url(&self.target.url),
             "method": self.target.method.as_str(),
             "concurrency": self.concurrency,
             "duration_s": self.duration.map(|d| d.as_secs_f64()),

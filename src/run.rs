@@ -51,7 +51,7 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
     }
     messages::info(&format!(
         "invoking {} with {} workers{}",
-        cfg.target.url,
+        crate::target::redact_url(&cfg.target.url),
         cfg.concurrency,
         match (cfg.duration, cfg.requests) {
             (Some(d), Some(n)) => format!(" for {} or {n} invocations", crate::duration::format(d)),

@@ -89,6 +89,14 @@ impl Target {
         method: Method,
         url_flag: &str,
     ) -> Result<Target> {
+        if route != Route::Url && (gateway.contains('?') || gateway.contains('#')) {
+            return Err(Error::usage(format!(
+                "{url_flag} '{}': a gateway is a base URL without ?query or #fragment; put \
+                 those in --route or use --url",
+                redact_url(gateway)
+            )));
+        }
+        let shown = redact_url(gateway);
         let url = match route {
             Route::Url => gateway.to_string(),
             ref r => {
@@ -99,26 +107,35 @@ impl Target {
         };
         let uri: Uri = url
             .parse()
-            .map_err(|e| Error::usage(format!("{url_flag} '{gateway}': not a valid URL ({e})")))?;
+            .map_err(|e| Error::usage(format!("{url_flag} '{shown}': not a valid URL ({e})")))?;
         let port = match uri.scheme_str() {
             Some("http") => uri.port_u16().unwrap_or(80),
             Some("https") => uri.port_u16().unwrap_or(443),
             Some(other) => {
                 return Err(Error::usage(format!(
-                    "{url_flag} '{gateway}': scheme '{other}' is not supported; use http:// or \
+                    "{url_flag} '{shown}': scheme '{other}' is not supported; use http:// or \
                      https://"
                 )))
             }
             None => {
                 return Err(Error::usage(format!(
-                    "{url_flag} '{gateway}': missing scheme; write e.g. http://{gateway}"
+                    "{url_flag} '{shown}': missing scheme; write e.g. http://{shown}"
                 )))
             }
         };
+        if let Some(p) = uri.port() {
+            if !matches!(p.as_str().parse::<u16>(), Ok(1..)) {
+                return Err(Error::usage(format!(
+                    "{url_flag} '{}': port '{}' is not a port; use 1 to 65535",
+                    redact_url(gateway),
+                    p.as_str()
+                )));
+            }
+        }
         let host = uri
             .host()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| Error::usage(format!("{url_flag} '{gateway}': missing host")))?
+            .ok_or_else(|| Error::usage(format!("{url_flag} '{shown}': missing host")))?
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
@@ -131,6 +148,23 @@ impl Target {
             host,
             port,
         })
+    }
+}
+
+/// The URL as reports and messages show it: a password in it is replaced, so that
+/// `http://user:secret@host/` never reaches a terminal, log or file.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:{}@{host}{tail}", crate::config::REDACTED)
+        }
+        None => url.to_string(),
     }
 }
 
@@ -182,8 +216,11 @@ pub fn check_functions(pairs: &[(String, u32)]) -> std::result::Result<(), Strin
     }
     for (i, (name, weight)) in pairs.iter().enumerate() {
         if name.is_empty() || name.chars().any(char::is_control) {
-            return Err("the function name must be non-empty printable text; write e.g.                         custom-metrics=3,echo=1"
-                .into());
+            return Err(
+                "the function name must be non-empty printable text; write e.g. \
+                        custom-metrics=3,echo=1"
+                    .into(),
+            );
         }
         if !(1..=1_000_000).contains(weight) {
             return Err(format!(
@@ -277,6 +314,33 @@ mod tests {
             let pairs = parse_functions(bad).unwrap();
             assert!(check_functions(&pairs).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        let table = [
+            ("http://u:pw@h:1/x?q", "http://u:[redacted]@h:1/x?q"),
+            ("http://u@h/", "http://u:[redacted]@h/"),
+            ("http://h/a@b", "http://h/a@b"), // an @ in the path is not userinfo
+            ("http://h", "http://h"),
+        ];
+        for (url, want) in table {
+            assert_eq!(redact_url(url), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn bad_ports_and_gateway_queries_are_rejected() {
+        for url in [
+            "http://127.0.0.1:99999",
+            "http://127.0.0.1:0",
+            "http://[::1]:70000/",
+        ] {
+            let e = Target::new("f", url, Route::Url, Method::GET, "--url").unwrap_err();
+            assert!(e.to_string().contains("use 1 to 65535"), "{e}");
+        }
+        let e = Target::new("f", "http://h/?x=1", Route::Run, Method::GET, "--gateway");
+        assert!(e.unwrap_err().to_string().contains("without ?query"));
     }
 
     #[test]
