@@ -123,12 +123,10 @@ impl Target {
                 )))
             }
         };
-        if let Some(p) = uri.port() {
-            if !matches!(p.as_str().parse::<u16>(), Ok(1..)) {
+        if let Some(text) = port_text(&uri) {
+            if !matches!(text.parse::<u16>(), Ok(1..)) {
                 return Err(Error::usage(format!(
-                    "{url_flag} '{}': port '{}' is not a port; use 1 to 65535",
-                    redact_url(gateway),
-                    p.as_str()
+                    "{url_flag} '{shown}': port '{text}' is not a port; use 1 to 65535"
                 )));
             }
         }
@@ -149,6 +147,17 @@ impl Target {
             port,
         })
     }
+}
+
+/// The port as written in the URL, if any; the URL parser drops one that does not fit 16 bits
+/// rather than failing, which would silently send to the scheme's default port.
+fn port_text(uri: &Uri) -> Option<&str> {
+    let hostport = uri.authority()?.as_str().rsplit('@').next()?;
+    let colon = hostport.rfind(':')?;
+    let bracket = hostport.rfind(']').unwrap_or(0);
+    (colon > bracket)
+        .then(|| &hostport[colon + 1..])
+        .filter(|t| !t.is_empty())
 }
 
 /// The URL as reports and messages show it: a password in it is replaced, so that
