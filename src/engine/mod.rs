@@ -234,7 +234,10 @@ fn wait_for_stop(
         if signals::stop_requested() {
             return StopReason::Signal;
         }
-        if shared.finished.load(Ordering::SeqCst) == shared.cfg.concurrency {
+        // Workers also finish when an open schedule has nothing more due before the deadline;
+        // the run still lasts until the deadline then, so rates are over the whole duration.
+        let all_done = shared.finished.load(Ordering::SeqCst) == shared.cfg.concurrency;
+        if all_done && (shared.cfg.requests.is_some() || deadline.is_none()) {
             return StopReason::Requests;
         }
         let now = Instant::now();
