@@ -251,7 +251,10 @@ impl RunConfig {
             headers: get_headers(layers)?,
             api_key: get_api_key(layers)?,
             workload: build_workload(layers)?,
-            seed: get_u64(layers, "seed", 0, u64::MAX)?.unwrap_or_else(rand::random),
+            // A drawn seed stays below 2^53 so that it survives JSON readers that hold numbers
+            // as doubles, and can be copied from a report back into --seed.
+            seed: get_u64(layers, "seed", 0, u64::MAX)?
+                .unwrap_or_else(|| rand::random::<u64>() >> 11),
             preflight: !get_bool(layers, "no_preflight")?.unwrap_or(false),
             json_path: get_string(layers, "json")?.map(PathBuf::from),
             output: get_output(layers)?,

@@ -17,7 +17,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         return Err("a duration cannot be negative".into());
     }
     humantime::parse_duration(t)
-        .map_err(|_| format!("'{t}' is not a duration; use e.g. 90, 90s, 250ms, 2m or 1h30m"))
+        .map_err(|_| "not a duration; use e.g. 90, 90s, 250ms, 2m or 1h30m".to_string())
 }
 
 /// Converts a number of seconds (as found in JSON events) into a duration.

@@ -1,7 +1,10 @@
 //! Subcommand dispatch and the mapping of errors to exit codes.
 
-use fnstress::error::exit;
+use fnstress::error::{exit, Error};
 use fnstress::{gateway, messages, run};
+
+/// The subcommands, for messages.
+const COMMANDS: &str = "run, serve";
 
 const HELP: &str = "\
 fnstress: stress-test serverless functions and HTTP endpoints
@@ -11,30 +14,12 @@ Usage: fnstress <COMMAND> [OPTIONS]
 Commands:
   run      invoke a function from many concurrent workers and report every outcome
   serve    start the built-in gateway with demo functions (the default target)
-  report   print or merge saved JSON reports
 
 Run `fnstress <COMMAND> --help` for the options of a command.
 ";
 
 fn main() {
-    let mut args = pico_args::Arguments::from_env();
-    let command = args.subcommand().unwrap_or(None);
-    let result = match command.as_deref() {
-        Some("run") => run::main(args),
-        Some("serve") => gateway::main(args),
-        Some("-h") | Some("--help") | Some("help") | None => {
-            print!("{HELP}");
-            Ok(exit::OK)
-        }
-        Some("-V") | Some("--version") => {
-            println!("fnstress {}", env!("CARGO_PKG_VERSION"));
-            Ok(exit::OK)
-        }
-        Some(other) => Err(fnstress::error::Error::usage(format!(
-            "unknown command '{other}'; expected one of: run, serve, report (see fnstress --help)"
-        ))),
-    };
-    let code = match result {
+    let code = match dispatch(std::env::args_os().skip(1).collect()) {
         Ok(code) => code,
         Err(e) => {
             messages::error(&e.to_string());
@@ -42,4 +27,41 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// Picks the subcommand; `help CMD` is `CMD --help`.
+fn dispatch(mut argv: Vec<std::ffi::OsString>) -> Result<i32, Error> {
+    let first = argv.first().and_then(|a| a.to_str()).map(str::to_string);
+    match first.as_deref() {
+        Some("-V") | Some("--version") => {
+            println!("fnstress {}", env!("CARGO_PKG_VERSION"));
+            return Ok(exit::OK);
+        }
+        Some("-h") | Some("--help") => {
+            print!("{HELP}");
+            return Ok(exit::OK);
+        }
+        Some("help") if argv.len() > 1 => {
+            argv.remove(0);
+            argv.insert(1, "--help".into());
+        }
+        Some("help") => {
+            print!("{HELP}");
+            return Ok(exit::OK);
+        }
+        None => {
+            eprint!("{HELP}");
+            return Err(Error::usage("a command is needed: run or serve"));
+        }
+        _ => {}
+    }
+    let command = argv.remove(0).to_string_lossy().into_owned();
+    let args = pico_args::Arguments::from_vec(argv);
+    match command.as_str() {
+        "run" => run::main(args),
+        "serve" => gateway::main(args),
+        other => Err(Error::usage(format!(
+            "unknown command '{other}'; expected one of: {COMMANDS} (see fnstress --help)"
+        ))),
+    }
 }

@@ -110,6 +110,18 @@ impl Layers {
         self.map.insert(key, Setting { value, origin, key });
     }
 
+    /// Only the settings that came from JSON (event or file), so they can be checked on their
+    /// own: a bad value in an event is an error even when a flag overrides it.
+    pub fn json_only(&self) -> Layers {
+        let map = self
+            .map
+            .iter()
+            .filter(|(_, s)| matches!(s.origin, Origin::Event | Origin::File(_)))
+            .map(|(k, s)| (*k, s.clone()))
+            .collect();
+        Layers { map }
+    }
+
     /// Every setting, for redacted echoing of the configuration.
     pub fn iter(&self) -> impl Iterator<Item = &Setting> {
         self.map.values()
@@ -217,6 +229,12 @@ pub fn reject_leftovers(args: pico_args::Arguments, specs: &[Spec], command: &st
     let text = first.to_string_lossy();
     if text.starts_with('-') {
         let name = text.split('=').next().unwrap_or(&text).to_string();
+        if matches!(name.as_str(), "-d" | "--data" | "--config") {
+            return Err(Error::usage(format!(
+                "'{name}' is given more than once; give one event with -d/--data and one file \
+                 with --config (see fnstress {command} --help)"
+            )));
+        }
         // Every known flag was taken once already, so a known name left over was repeated.
         if let Some(spec) = specs
             .iter()

@@ -193,6 +193,15 @@ fn unwrap_payload<'a>(
             .keys()
             .all(|k| matches!(k.as_str(), "body" | "weight" | "name"));
     if !wrapper {
+        // A body beside a near-miss of a wrapper key is almost surely a typo, not a body.
+        if obj.contains_key("body") {
+            for key in obj.keys().filter(|k| k.as_str() != "body") {
+                let hint = crate::options::suggest(key, ["weight", "name"].into_iter());
+                if !hint.is_empty() {
+                    return Err(format!("{file} line {n}: unknown key '{key}'{hint}"));
+                }
+            }
+        }
         return Ok((v, 1, None));
     }
     let weight = match obj.get("weight") {
@@ -318,5 +327,7 @@ mod tests {
         let e = Workload::from_payload_lines("{\"body\":1,\"weight\":0}", "p").unwrap_err();
         assert!(e.contains("weight"), "{e}");
         assert!(Workload::from_payload_lines("\n# only\n", "p").is_err());
+        let e = Workload::from_payload_lines("{\"body\":1,\"wieght\":2}", "p").unwrap_err();
+        assert!(e.contains("did you mean 'weight'"), "{e}");
     }
 }

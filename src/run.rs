@@ -85,6 +85,7 @@ fn read_layers(args: &mut pico_args::Arguments) -> Result<Layers> {
         .opt_value_from_str("--config")
         .map_err(|_| Error::usage("--config: needs a file path"))?;
     let mut layers = Layers::default();
+    let (file_given, data_given) = (file.is_some(), data.is_some());
     if let Some(path) = file {
         let json = options::read_config_file(&path)?;
         layers.merge_json(RUN_SPECS, &json, Origin::File(path))?;
@@ -92,6 +93,10 @@ fn read_layers(args: &mut pico_args::Arguments) -> Result<Layers> {
     if let Some(text) = data {
         let json = options::parse_event(&text, "-d/--data")?;
         layers.merge_json(RUN_SPECS, &json, Origin::Event)?;
+    }
+    if file_given || data_given {
+        // Checked before flags override anything, so a bad value in the event is never hidden.
+        RunConfig::from_layers(&layers.json_only())?;
     }
     options::take_flags(args, RUN_SPECS, &mut layers)?;
     options::reject_leftovers(

@@ -246,3 +246,23 @@ fn invocations_outliving_the_deadline_and_grace_are_cancelled() {
     assert_eq!(num(t, "timeout"), 0);
     assert_eq!(server.count(), 2);
 }
+
+#[test]
+fn two_signals_delivered_together_are_one_stop() {
+    let _serial = heavy();
+    let server = TestServer::start();
+    let url = server.url("/sleep/500");
+    let mut run = spawn(&["run", "--url", &url, "-z", "30s", "-c", "2", "-q"], &[]);
+    wait_until(Duration::from_secs(10), "both workers in flight", || {
+        server.count() >= 2
+    });
+    // What `timeout` does when it signals a process and its process group.
+    run.signal(libc::SIGINT);
+    run.signal(libc::SIGINT);
+    thread::sleep(Duration::from_millis(50));
+    assert!(run.is_running() || server.count() >= 2);
+    let out = run.wait(Duration::from_secs(10));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("Totals"), "{}", out.stdout);
+    assert!(out.stdout.contains("stopped by signal"), "{}", out.stdout);
+}

@@ -52,7 +52,15 @@ impl Stages {
             "30s:10,1m:50,30s:0"
         };
         let mut stages = vec![];
-        for part in text.split(',').map(str::trim) {
+        let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+        let rates = parts.iter().filter(|p| p.contains('/')).count();
+        if rates != 0 && rates != parts.len() {
+            return Err(format!(
+                "'{text}' mixes worker counts and rates; write all workers (30s:10,1m:50) or \
+                 all rates (30s:100/s,1m:500/s)"
+            ));
+        }
+        for part in parts {
             let (d, v) = part
                 .split_once(':')
                 .ok_or_else(|| format!("stage '{part}' is not DURATION:TARGET; e.g. {example}"))?;
@@ -267,5 +275,8 @@ mod tests {
             assert!(Stages::parse(bad, false).is_err(), "{bad}");
         }
         assert!(Stages::parse("10s:5/x", true).is_err());
+        assert!(Stages::parse("2s:4,2s:10/s", true)
+            .unwrap_err()
+            .contains("mixes"));
     }
 }

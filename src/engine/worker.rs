@@ -158,7 +158,10 @@ impl Worker<'_> {
     fn invoke(&mut self, due: Option<Instant>, warmup: bool) -> bool {
         let cfg = self.shared.cfg;
         // Nothing starts after the deadline, even before the engine raises the stop flag.
-        if self.hard_end.is_some_and(|end| Instant::now() + cfg.grace >= end) {
+        if self
+            .hard_end
+            .is_some_and(|end| Instant::now() + cfg.grace >= end)
+        {
             return false;
         }
         let function = self.functions.as_mut().map_or(0, Rotation::next_index);
