@@ -285,10 +285,20 @@ impl RunConfig {
 
     /// The configuration as reports show it, with every secret replaced.
     pub fn redacted_json(&self) -> Value {
-        let headers: Map<String, Value> = self
+        // A list in the -H form, so repeated headers all show.
+        let headers: Vec<String> = self
             .headers
             .iter()
-            .map(|(k, v)| (k.clone(), Value::String(redact_header(k, v))))
+            .map(|(k, v)| format!("{k}: {}", redact_header(k, v)))
+            .collect();
+        let mix: Vec<Value> = self
+            .workload
+            .choices
+            .iter()
+            .map(|c| {
+                let name = &self.workload.operations[c.operation as usize];
+                json!({"operation": name, "weight": c.weight})
+            })
             .collect();
         let target_function = match self.functions.as_slice() {
             [one] => json!(one.name),
@@ -323,6 +333,7 @@ impl RunConfig {
             "api_key": self.api_key.as_ref().map(|_| REDACTED),
             "workload": self.workload.source,
             "operations": self.workload.operations,
+            "mix": mix,
             "seed": self.seed,
             "load": self.load_json(),
         })

@@ -220,7 +220,7 @@ fn check_secrets_hidden(args: &[&str], env: &[(&str, &str)], secrets: &[&str], k
         }
         let r = read_json(&json_path);
         assert_eq!(r["config"]["api_key"], "[redacted]");
-        assert_eq!(r["config"]["headers"]["Authorization"], "[redacted]");
+        assert_eq!(r["config"]["headers"][0], "Authorization: [redacted]");
     }
 }
 

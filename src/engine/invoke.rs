@@ -78,6 +78,9 @@ impl Invoker {
             .max_idle_connections(1)
             .max_idle_connections_per_host(1)
             .user_agent(concat!("fnstress/", env!("CARGO_PKG_VERSION")))
+            // Ask for answers as the target sends them by default: decompressing would be work
+            // of the client's own, and the byte counts would no longer be what crossed the wire.
+            .accept_encoding(ureq::config::AutoHeaderValue::None)
             // The defaults (128 KiB each way) cost a quarter of a megabyte per worker; answers
             // are drained in chunks and requests are small, so a few KiB each suffice.
             .input_buffer_size(INPUT_BUFFER)
@@ -89,12 +92,17 @@ impl Invoker {
             opened: Arc::clone(&opened),
         };
         let agent = Agent::with_parts(config, connector, resolver.clone());
+        let method = cfg.target.method.clone();
+        let sends_body = !matches!(
+            method,
+            Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+        );
         let mut headers = Vec::new();
         let has_content_type = cfg
             .headers
             .iter()
             .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
-        if !has_content_type {
+        if sends_body && !has_content_type {
             headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
         }
         for (k, v) in &cfg.headers {
@@ -114,11 +122,6 @@ impl Invoker {
             let v = HeaderValue::from_static("Tail");
             headers.push((HeaderName::from_static("x-amz-log-type"), v));
         }
-        let method = cfg.target.method.clone();
-        let sends_body = !matches!(
-            method,
-            Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
-        );
         Invoker {
             agent,
             method,

@@ -31,6 +31,35 @@ fn secs(v: &Value) -> String {
     }
 }
 
+/// One line on the load model, from the `load` object of the config.
+fn model(load: &Value) -> String {
+    let stages = |v: &Value, unit: &str| -> Option<String> {
+        let list: Vec<String> = v
+            .as_array()?
+            .iter()
+            .map(|s| format!("{}:{}{unit}", secs(&s["duration_s"]), s["target"]))
+            .collect();
+        Some(list.join(","))
+    };
+    match load["model"].as_str() {
+        Some("open") => match (load["rate_per_s"].as_f64(), stages(&load["stages"], "/s")) {
+            (Some(r), _) => format!("open, {r}/s scheduled from the start"),
+            (None, Some(s)) => format!("open, rate stages {s}"),
+            _ => "open".into(),
+        },
+        _ => {
+            let mut text = String::from("closed");
+            if let Some(s) = stages(&load["stages"], "") {
+                text.push_str(&format!(", worker stages {s}"));
+            }
+            if let Some(t) = load["think_s"].as_array() {
+                text.push_str(&format!(", think {}..{}", secs(&t[0]), secs(&t[1])));
+            }
+            text
+        }
+    }
+}
+
 /// Renders the text report.
 pub fn render(r: &Value) -> String {
     let mut out = String::new();
@@ -81,6 +110,14 @@ fn header(out: &mut String, r: &Value) {
                 c["route"].as_str().unwrap_or("?"),
             );
         }
+        None if c["route"] == "url" => {
+            let _ = writeln!(
+                out,
+                "Target     {} {} (plain URL)",
+                c["method"].as_str().unwrap_or("?"),
+                c["url"].as_str().unwrap_or("?"),
+            );
+        }
         None => {
             let _ = writeln!(
                 out,
@@ -92,24 +129,45 @@ fn header(out: &mut String, r: &Value) {
             );
         }
     }
+    let workers = u(&c["concurrency"]);
     let _ = writeln!(
         out,
-        "Load       {} workers, {duration}, {limit}; timeout {}, grace {}",
-        u(&c["concurrency"]),
+        "Load       {workers} worker{}, {duration}, {limit}; timeout {}, grace {}",
+        if workers == 1 { "" } else { "s" },
         secs(&c["timeout_s"]),
         secs(&c["grace_s"]),
     );
-    let ops: Vec<&str> = c["operations"]
+    let _ = writeln!(out, "Model      {}", model(&c["load"]));
+    let mix: Vec<String> = c["mix"]
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .map(|a| {
+            a.iter()
+                .map(|m| format!("{}={}", m["operation"].as_str().unwrap_or("?"), m["weight"]))
+                .collect()
+        })
         .unwrap_or_default();
     let _ = writeln!(
         out,
         "Workload   {} ({}), seed {}",
         c["workload"].as_str().unwrap_or("?"),
-        ops.join(", "),
+        mix.join(", "),
         c["seed"],
     );
+    let mut sent: Vec<String> = c["headers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if c["api_key"].is_string() {
+        sent.push("X-API-Key: [redacted]".into());
+    }
+    if !sent.is_empty() {
+        let _ = writeln!(out, "Headers    {}", sent.join("; "));
+    }
     let _ = writeln!(
         out,
         "Run        started {}, stopped by {} after {:.2}s",
