@@ -9,6 +9,7 @@ use std::time::Duration;
 use http::Method;
 use serde_json::{json, Map, Value};
 
+use crate::client_options::ClientOptions;
 use crate::duration;
 use crate::engine::pacer::{parse_rate, Schedule, Stages};
 use crate::error::Result;
@@ -77,6 +78,9 @@ pub const RUN_SPECS: &[Spec] = &[
         None,
     ),
     opt("warmup", "--warmup", None),
+    opt("max_body", "--max-body", None),
+    opt("follow_redirects", "--follow-redirects", None),
+    switch("insecure", "--insecure", None),
     opt("json", "--json", None),
     opt("csv", "--csv", None),
     opt("output", "--output", Some("-o")),
@@ -155,6 +159,8 @@ pub struct RunConfig {
     pub seed: u64,
     /// Check the TCP connection before the start.
     pub preflight: bool,
+    /// Body limit, redirects and TLS checking of the workers' clients.
+    pub client: ClientOptions,
     /// `--json FILE`.
     pub json_path: Option<PathBuf>,
     /// Report format on stdout.
@@ -256,6 +262,7 @@ impl RunConfig {
             seed: get_u64(layers, "seed", 0, u64::MAX)?
                 .unwrap_or_else(|| rand::random::<u64>() >> 11),
             preflight: !get_bool(layers, "no_preflight")?.unwrap_or(false),
+            client: ClientOptions::from_layers(layers)?,
             json_path: get_string(layers, "json")?.map(PathBuf::from),
             output: get_output(layers)?,
             quiet: get_bool(layers, "quiet")?.unwrap_or(false),
@@ -336,6 +343,7 @@ impl RunConfig {
             "mix": mix,
             "seed": self.seed,
             "load": self.load_json(),
+            "client": self.client.json(),
         })
     }
 }

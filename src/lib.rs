@@ -2,6 +2,7 @@
 //! and report every outcome. The binary is a thin shell over this library so that tests,
 //! benchmarks and fuzz targets can reach the same code.
 
+pub mod client_options;
 pub mod collector;
 pub mod config;
 pub mod duration;

@@ -28,6 +28,11 @@ pub fn warn(msg: &str) {
     }
 }
 
+/// Prints a warning even in quiet mode: a weakened safety setting must never go unnoticed.
+pub fn warn_always(msg: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "fnstress: warning: {msg}");
+}
+
 /// Prints an informational line unless quiet.
 pub fn info(msg: &str) {
     if !is_quiet() {

@@ -111,6 +111,11 @@ pub struct Outcome {
     pub connected: bool,
     /// True when it was sent during the warm-up, which keeps it out of the statistics.
     pub warmup: bool,
+    /// Sent a second time on a new connection because the server had closed the reused one
+    /// without reading the first.
+    pub resent: bool,
+    /// The body was longer than `--max-body` and was cut there.
+    pub truncated: bool,
 }
 
 /// What flows over the channel from the workers (and the engine) to the collector.

@@ -25,6 +25,12 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
     }
     let cfg = RunConfig::from_layers(&read_layers(&mut args)?)?;
     messages::set_quiet(cfg.quiet);
+    if cfg.client.insecure {
+        messages::warn_always(
+            "--insecure: TLS certificates are not verified; anyone on the path can read and \
+             change the traffic",
+        );
+    }
     raise_fd_limit(cfg.concurrency)?;
     if let Some(path) = &cfg.json_path {
         check_report_path(path, "--json")?;

@@ -134,6 +134,11 @@ pub struct Stats {
     pub timeline: Vec<Second>,
     /// Response body bytes read.
     pub bytes: u64,
+    /// Invocations sent again on a new connection because the server had closed the reused
+    /// one without reading them.
+    pub resent: u64,
+    /// Answers whose body was cut at `--max-body`.
+    pub truncated: u64,
     /// Open model only: latency from the due time (corrected for coordinated omission).
     pub corrected: Option<Histogram<u64>>,
     /// Open model only: how late invocations were sent after their due time.
@@ -187,6 +192,8 @@ impl Stats {
             workers: vec![WorkerStats::default(); workers],
             timeline: vec![],
             bytes: 0,
+            resent: 0,
+            truncated: 0,
             corrected: open_model.then(new_histogram),
             lateness: open_model.then(new_histogram),
             late: 0,
@@ -237,6 +244,8 @@ impl Stats {
             *self.status_codes.entry(o.status).or_default() += 1;
         }
         self.bytes += o.bytes;
+        self.resent += u64::from(o.resent);
+        self.truncated += u64::from(o.truncated);
         let us = o.latency_us.max(1);
         // Saturation only happens past a histogram's auto-resize limit (hours of latency).
         let _ = op.latency.record(us);
@@ -373,6 +382,8 @@ mod tests {
             init_us: None,
             connected: false,
             warmup: false,
+            resent: false,
+            truncated: false,
         }
     }
 

@@ -168,13 +168,36 @@ pub fn redact_url(url: &str) -> String {
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
+    let tail = redact_query(tail);
     match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split(':').next().unwrap_or("");
             format!("{scheme}://{user}:{}@{host}{tail}", crate::config::REDACTED)
         }
-        None => url.to_string(),
+        None => format!("{scheme}://{authority}{tail}"),
     }
+}
+
+/// Replaces the values of query parameters named like credentials (`api_key`, `token`, ...)
+/// in a URL's path-and-query.
+fn redact_query(tail: &str) -> String {
+    let Some((path, rest)) = tail.split_once('?') else {
+        return tail.to_string();
+    };
+    let (query, fragment) = match rest.split_once('#') {
+        Some((q, f)) => (q, format!("#{f}")),
+        None => (rest, String::new()),
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if crate::config::is_secret_header(k) => {
+                format!("{k}={}", crate::config::REDACTED)
+            }
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{path}?{}{fragment}", pairs.join("&"))
 }
 
 /// One function of a run's mix: its name, its endpoint and how often it is drawn.
@@ -329,6 +352,11 @@ mod tests {
     fn passwords_in_urls_are_redacted() {
         let table = [
             ("http://u:pw@h:1/x?q", "http://u:[redacted]@h:1/x?q"),
+            // credential-like query parameters; others stay
+            (
+                "https://h/p?api_key=abc&n=1&token=t#f",
+                "https://h/p?api_key=[redacted]&n=1&token=[redacted]#f",
+            ),
             ("http://u@h/", "http://u:[redacted]@h/"),
             ("http://h/a@b", "http://h/a@b"), // an @ in the path is not userinfo
             ("http://h", "http://h"),

@@ -1,5 +1,11 @@
 //! One blocking HTTP invocation and its classification into an outcome kind. Each worker owns
 //! one `Invoker` (and so one keep-alive connection).
+//!
+//! Two client rules live here. An invocation that went out on a reused connection which the
+//! server had already closed, with no byte of an answer back, is sent once more on a new
+//! connection: the server never read it, so it is no failure of the target. And a body is read
+//! up to `--max-body`; past that the connection is closed rather than drained, so a huge
+//! answer costs neither memory nor the time of its transfer.
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE};
 use http::{Method, Uri};
+use ureq::tls::TlsConfig;
 use ureq::unversioned::transport::{Connector, RustlsConnector};
 use ureq::Agent;
 
@@ -19,6 +26,7 @@ const DRAIN_BUFFER: usize = 4 * 1024;
 /// Room for the request line, headers and body chunks.
 const OUTPUT_BUFFER: usize = 4 * 1024;
 
+use super::conn_watch::{Watch, Watcher};
 use super::connections::CountingConnector;
 use super::resolve::PinnedResolver;
 use super::transport::TcpConnector;
@@ -44,16 +52,24 @@ pub struct Answer {
     pub init_us: Option<u32>,
     /// True when a new connection was opened for this invocation.
     pub connected: bool,
+    /// Sent a second time because the reused connection was closed before any answer.
+    pub resent: bool,
+    /// The body was longer than `--max-body` and was cut there.
+    pub truncated: bool,
+    /// The server closed a reused connection before answering (only seen inside `invoke`).
+    closed_unanswered: bool,
 }
 
 /// A worker's HTTP client.
 pub struct Invoker {
     agent: Agent,
+    watch: Arc<Watch>,
     method: Method,
     /// Endpoint of each function of the run.
     uris: Vec<Uri>,
     headers: Vec<(HeaderName, HeaderValue)>,
     sends_body: bool,
+    max_body: u64,
     buf: Vec<u8>,
     timeout: Duration,
     signer: Option<Signer>,
@@ -71,12 +87,17 @@ impl Invoker {
     pub fn new(cfg: &RunConfig, resolver: &PinnedResolver) -> Invoker {
         let config = Agent::config_builder()
             .http_status_as_error(false)
-            .max_redirects(0)
+            .max_redirects(cfg.client.follow_redirects)
             .max_redirects_will_error(false)
             .timeout_connect(Some(cfg.connect_timeout))
             .timeout_global(Some(cfg.timeout))
             .max_idle_connections(1)
             .max_idle_connections_per_host(1)
+            .tls_config(
+                TlsConfig::builder()
+                    .disable_verification(cfg.client.insecure)
+                    .build(),
+            )
             .user_agent(concat!("fnstress/", env!("CARGO_PKG_VERSION")))
             // Ask for answers as the target sends them by default: decompressing would be work
             // of the client's own, and the byte counts would no longer be what crossed the wire.
@@ -87,10 +108,12 @@ impl Invoker {
             .output_buffer_size(OUTPUT_BUFFER)
             .build();
         let opened = Arc::new(AtomicU64::new(0));
-        let connector = CountingConnector {
+        let watch = Arc::new(Watch::default());
+        let counting = CountingConnector {
             inner: ().chain(TcpConnector).chain(RustlsConnector::default()),
             opened: Arc::clone(&opened),
         };
+        let connector = Watcher::new(counting, Arc::clone(&watch));
         let agent = Agent::with_parts(config, connector, resolver.clone());
         let method = cfg.target.method.clone();
         let sends_body = !matches!(
@@ -124,10 +147,12 @@ impl Invoker {
         }
         Invoker {
             agent,
+            watch,
             method,
             uris: cfg.functions.iter().map(|f| f.uri.clone()).collect(),
             headers,
             sends_body,
+            max_body: cfg.client.max_body,
             buf: vec![0; DRAIN_BUFFER],
             timeout: cfg.timeout,
             signer: cfg.lambda.signer.clone(),
@@ -138,7 +163,8 @@ impl Invoker {
         }
     }
 
-    /// Makes one invocation of function `function` that must end within `timeout`.
+    /// Makes one invocation of function `function` that must end within `timeout`, sending it
+    /// a second time only when the server closed the reused connection without reading it.
     pub fn invoke(&mut self, function: usize, body: &[u8], timeout: Duration) -> Answer {
         let opened_before = self.opened.load(Ordering::Relaxed);
         // The last invocation a connection may carry asks for it to be closed, which both
@@ -147,6 +173,16 @@ impl Invoker {
             .per_connection
             .is_some_and(|n| self.on_connection + 1 >= n);
         let mut answer = self.send(function, body, timeout, closing);
+        let left = timeout.saturating_sub(answer.sent.elapsed());
+        if answer.closed_unanswered && !left.is_zero() {
+            // Latency runs from the first send: the client's reconnect is part of the wait.
+            let again = self.send(function, body, left, closing);
+            answer = Answer {
+                sent: answer.sent,
+                resent: true,
+                ..again
+            };
+        }
         answer.connected = self.opened.load(Ordering::Relaxed) != opened_before;
         self.on_connection = match (closing, answer.connected) {
             (true, _) => 0,
@@ -184,14 +220,20 @@ impl Invoker {
         } else {
             request
         };
+        self.watch.reset();
         let sent = Instant::now();
         let mut response = match self.agent.run(request) {
             Ok(r) => r,
             Err(e) => {
-                return Answer {
+                let mut a = Answer {
                     sent,
                     ..classify_error(e)
+                };
+                if a.kind == Kind::IoError && self.watch.failed_connecting() {
+                    a.kind = Kind::ConnectError;
                 }
+                a.closed_unanswered = a.kind == Kind::IoError && self.watch.reused_and_silent();
+                return a;
             }
         };
         let status = response.status().as_u16();
@@ -207,22 +249,17 @@ impl Invoker {
             .get("x-amz-function-error")
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let mut reader = response.body_mut().as_reader();
-        let mut bytes = 0u64;
-        loop {
-            match reader.read(&mut self.buf) {
-                Ok(0) => break,
-                Ok(n) => bytes += n as u64,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let mut a = classify_io(&e, true);
-                    a.status = status;
-                    a.bytes = bytes;
-                    a.sent = sent;
-                    a.init_us = init_us;
-                    return a;
-                }
+        let (bytes, truncated) = match read_limited(&mut reader, &mut self.buf, self.max_body) {
+            Ok(read) => read,
+            Err((e, bytes)) => {
+                let mut a = classify_io(&e, true);
+                a.status = status;
+                a.bytes = bytes;
+                a.sent = sent;
+                a.init_us = init_us;
+                return a;
             }
-        }
+        };
         let (kind, detail) = match status {
             200..=299 => match function_error {
                 Some(marker) => (
@@ -242,6 +279,32 @@ impl Invoker {
             sent,
             init_us,
             connected: false,
+            resent: false,
+            truncated,
+            closed_unanswered: false,
+        }
+    }
+}
+
+/// Reads a body through `buf` up to `limit` bytes; returns the bytes read and whether more
+/// followed. Dropping the reader early makes the client close the connection, which is the
+/// point: the rest of the body is never transferred.
+fn read_limited(
+    reader: &mut impl Read,
+    buf: &mut [u8],
+    limit: u64,
+) -> Result<(u64, bool), (io::Error, u64)> {
+    let mut bytes = 0u64;
+    loop {
+        let room = (limit - bytes).min(buf.len() as u64) as usize;
+        // At the limit one more byte tells a body of exactly `limit` from a longer one.
+        let want = if room == 0 { 1 } else { room };
+        match reader.read(&mut buf[..want]) {
+            Ok(0) => return Ok((bytes, false)),
+            Ok(_) if room == 0 => return Ok((bytes, true)),
+            Ok(n) => bytes += n as u64,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((e, bytes)),
         }
     }
 }
@@ -255,6 +318,9 @@ fn answer(kind: Kind, detail: String) -> Answer {
         detail: Some(detail.into()),
         init_us: None,
         connected: false,
+        resent: false,
+        truncated: false,
+        closed_unanswered: false,
     }
 }
 

@@ -3,6 +3,7 @@
 //! (deadline, request budget, Ctrl-C, SIGTERM) sets one atomic flag; in-flight invocations
 //! then get a grace period, after which the rest are counted as cancelled.
 
+mod conn_watch;
 mod connections;
 mod gate;
 mod invoke;

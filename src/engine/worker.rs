@@ -204,6 +204,8 @@ impl Worker<'_> {
             init_us: answer.init_us,
             connected: answer.connected,
             warmup,
+            resent: answer.resent,
+            truncated: answer.truncated,
         };
         let _ = self.tx.send(Event::Outcome(outcome));
         slot.release();

@@ -9,7 +9,7 @@ use crate::config::RunConfig;
 use crate::function_stats::FunctionStats;
 use crate::outcome::Kind;
 use crate::stats::{OperationStats, Second, Stats};
-use crate::target::Function;
+use crate::target::{redact_url, Function};
 
 /// One operation's object, as `operations` and each function's `operations` hold it;
 /// `histogram` adds the encoded HdrHistogram, which only saved reports need.
@@ -36,7 +36,7 @@ pub fn functions_json(cfg: &RunConfig, s: &Stats, histogram: bool) -> Value {
 fn function_json(f: &FunctionStats, spec: &Function, log_tail: bool, histogram: bool) -> Value {
     let mut v = counts_json(&f.counts);
     v.insert("name".into(), json!(f.name));
-    v.insert("url".into(), json!(spec.url));
+    v.insert("url".into(), json!(redact_url(&spec.url)));
     v.insert("weight".into(), json!(spec.weight));
     v.insert("latency".into(), latency_json(&f.latency));
     if histogram {

@@ -126,6 +126,8 @@ pub fn body(
         let cold: u64 = s.functions.iter().map(|f| f.cold_starts).sum();
         totals.insert("cold_starts".into(), json!(cold));
     }
+    totals.insert("body_truncated".into(), json!(s.truncated));
+    totals.insert("resent".into(), json!(s.resent));
 
     let mut doc = json!({
         "schema": SCHEMA,

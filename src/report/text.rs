@@ -210,6 +210,20 @@ fn totals(out: &mut String, t: &Value, elapsed: f64) {
             "  cancelled   {cancelled:>10}   still in flight when the grace period ended"
         );
     }
+    let resent = u(&t["resent"]);
+    if resent > 0 {
+        let _ = writeln!(
+            out,
+            "  resent      {resent:>10}   the server closed a reused connection unread"
+        );
+    }
+    let truncated = u(&t["body_truncated"]);
+    if truncated > 0 {
+        let _ = writeln!(
+            out,
+            "  truncated   {truncated:>10}   bodies cut at --max-body (connection closed)"
+        );
+    }
 }
 
 fn status_codes(out: &mut String, codes: &Value) {
