@@ -194,6 +194,40 @@ const ROWS: &[Row] = &[
         &["--csv", "/nonexistent/t.csv"],
         &["--csv /nonexistent/t.csv"],
     ),
+    // Load models: stages, rates and think times.
+    row(&["--stages", "30s"], &["--stages", "'30s'"]),
+    row(&["--stages", "10s:5,x:3"], &["--stages", "'x'"]),
+    row(&["--stages", "5s:-1"], &["--stages", "'-1'"]),
+    row(
+        &["--stages", "5s:2", "-z", "3s"],
+        &["--stages", "--duration"],
+    ),
+    row(&["--rate", "0"], &["--rate", "'0'"]),
+    row(&["--rate", "fast"], &["--rate", "'fast'"]),
+    row(&["--think", "5..1"], &["--think", "'5..1'"]),
+    // Client limits: body size, redirects, TLS switch.
+    row(&["--max-body", "lots"], &["--max-body", "'lots'"]),
+    row(&["--max-body", "2TiB"], &["--max-body", "'2TiB'"]),
+    row(
+        &["--follow-redirects", "101"],
+        &["--follow-redirects", "'101'"],
+    ),
+    row(
+        &["--follow-redirects", "-1"],
+        &["--follow-redirects", "'-1'"],
+    ),
+    row(
+        &["-d", r#"{"max_body":true}"#],
+        &["key 'max_body' in -d/--data", "a boolean"],
+    ),
+    row(
+        &["-d", r#"{"follow_redirects":1.5}"#],
+        &["key 'follow_redirects' in -d/--data", "'1.5'"],
+    ),
+    row(
+        &["-d", r#"{"insecure":"yes"}"#],
+        &["key 'insecure' in -d/--data", "true or false"],
+    ),
     // Files and the command line itself.
     row(&["--config", "/nonexistent"], &["--config /nonexistent"]),
     row(&["--bogus"], &["'--bogus'"]),
@@ -267,7 +301,7 @@ fn invalid_input_exits_2_naming_the_flag_or_key() {
         failures.extend(check(&server, &args, &[], r.needles, &[]));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(ROWS.len() >= 25);
+    assert!(ROWS.len() >= 50);
     assert_eq!(server.count(), 0);
 }
 
@@ -357,6 +391,39 @@ fn refusals_never_echo_a_secret() {
     for (args, env, needles) in table {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         failures.extend(check(&server, &args, env, needles, &["t0ken", "XYZ"]));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn invalid_payload_and_config_files_name_the_file_and_line() {
+    let server = TestServer::start();
+    let dir = TempDir::new("files");
+    let write = |name: &str, text: &str| {
+        let path = dir.file(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let bad_line = write("bad-line.jsonl", "{\"a\":1}\n{bad\n");
+    let empty = write("empty.jsonl", "# only a comment\n\n");
+    let zero = write("zero.jsonl", "{\"body\":{\"a\":1},\"weight\":0}\n");
+    let size = write("size.json", r#"{"concurrency": 5, "max_body": "huge"}"#);
+    let array = write("array.json", "[]");
+    let line2 = format!("{bad_line} line 2");
+    let zero_line = format!("{zero} line 1");
+    let size_key = format!("key 'max_body' in {size}");
+
+    let rows: [(&str, &str, Vec<&str>); 5] = [
+        ("--payloads", &bad_line, vec![&line2, "invalid JSON"]),
+        ("--payloads", &empty, vec![&empty, "no payload lines"]),
+        ("--payloads", &zero, vec![&zero_line, "\"weight\""]),
+        ("--config", &size, vec![&size_key, "'huge'"]),
+        ("--config", &array, vec![&array, "an array"]),
+    ];
+    let mut failures = vec![];
+    for (flag, path, needles) in rows {
+        let args = [flag.to_string(), path.to_string()];
+        failures.extend(check(&server, &args, &[], &needles, &[]));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
