@@ -90,7 +90,23 @@ impl Workload {
         if w.choices.is_empty() {
             return Err("the mix needs at least one operation".into());
         }
-        Ok(w)
+        if w.operations.len() > u16::MAX as usize {
+            return Err(format!("more than {} operations", u16::MAX));
+        }
+        w.check_total_weight().map(|_| w)
+    }
+
+    /// The weighted draw sums the weights in a `u32`; a larger sum is refused here rather than
+    /// failing when the first worker starts.
+    fn check_total_weight(&self) -> Result<(), String> {
+        let total: u64 = self.choices.iter().map(|c| u64::from(c.weight)).sum();
+        if total > u64::from(u32::MAX) {
+            return Err(format!(
+                "the weights add up to {total}, above the limit of {}",
+                u32::MAX
+            ));
+        }
+        Ok(())
     }
 
     /// One fixed body for every invocation.
@@ -154,6 +170,7 @@ impl Workload {
                 "{file}: no payload lines (expected one JSON body per line)"
             ));
         }
+        w.check_total_weight().map_err(|m| format!("{file}: {m}"))?;
         Ok(w)
     }
 
@@ -262,6 +279,20 @@ impl Picker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weights_summing_past_u32_are_refused_before_any_draw() {
+        // 4295 payload lines of the largest weight add up to more than u32::MAX.
+        let line = "{\"body\": 1, \"weight\": 1000000}\n";
+        let e = Workload::from_payload_lines(&line.repeat(4295), "p.jsonl").unwrap_err();
+        assert!(e.starts_with("p.jsonl: the weights add up to 4295000000"), "{e}");
+        // One line fewer fits, and a picker can be built from it.
+        let w = Workload::from_payload_lines(&line.repeat(4294), "p.jsonl").unwrap();
+        w.picker(0, 1).next();
+        // The same limit holds for an operation mix.
+        let pairs = (0..4295).map(|i| (format!("op{i}"), 1_000_000)).collect();
+        assert!(Workload::from_ops(pairs).unwrap_err().contains("weights add up"));
+    }
 
     #[test]
     fn ops_text_parses_weights_and_defaults() {
