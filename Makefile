@@ -9,7 +9,7 @@ GATEWAY     ?= http://127.0.0.1:8080
 LISTEN      ?= 127.0.0.1:8080
 BIN         := target/release/fnstress
 
-.PHONY: build release test lint stress serve bench bench-tools screenshots clean
+.PHONY: build release test lint stress serve bench bench-tools screenshots clean fuzz soak
 
 build:
 	cargo build
@@ -70,3 +70,18 @@ screenshots: release
 
 clean:
 	cargo clean
+
+## Fuzz the JSON event/config parser and the payload-file parser for FUZZ_SECONDS each
+## (needs a nightly toolchain and cargo-fuzz; not part of CI).
+FUZZ_SECONDS ?= 60
+fuzz:
+	cd fuzz && for t in config_json payload_lines; do \
+	  mkdir -p corpus/$$t; \
+	  cargo +nightly fuzz run $$t corpus/$$t seeds/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048; \
+	done
+
+## Ten minutes at 256 workers against the built-in gateway, printing fnstress's RSS and open
+## descriptors every 30 s (SOAK_SECONDS, SOAK_CONCURRENCY to change).
+soak: release
+	scripts/soak.sh
