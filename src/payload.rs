@@ -285,13 +285,18 @@ mod tests {
         // 4295 payload lines of the largest weight add up to more than u32::MAX.
         let line = "{\"body\": 1, \"weight\": 1000000}\n";
         let e = Workload::from_payload_lines(&line.repeat(4295), "p.jsonl").unwrap_err();
-        assert!(e.starts_with("p.jsonl: the weights add up to 4295000000"), "{e}");
+        assert!(
+            e.starts_with("p.jsonl: the weights add up to 4295000000"),
+            "{e}"
+        );
         // One line fewer fits, and a picker can be built from it.
         let w = Workload::from_payload_lines(&line.repeat(4294), "p.jsonl").unwrap();
         w.picker(0, 1).next();
         // The same limit holds for an operation mix.
         let pairs = (0..4295).map(|i| (format!("op{i}"), 1_000_000)).collect();
-        assert!(Workload::from_ops(pairs).unwrap_err().contains("weights add up"));
+        assert!(Workload::from_ops(pairs)
+            .unwrap_err()
+            .contains("weights add up"));
     }
 
     #[test]
