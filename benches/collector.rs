@@ -33,6 +33,8 @@ fn outcomes() -> Vec<Event> {
                 init_us: None,
                 connected: false,
                 warmup: false,
+                resent: false,
+                truncated: false,
             })
         })
         .collect()

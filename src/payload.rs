@@ -291,7 +291,7 @@ mod tests {
         );
         // One line fewer fits, and a picker can be built from it.
         let w = Workload::from_payload_lines(&line.repeat(4294), "p.jsonl").unwrap();
-        w.picker(0, 1).next();
+        w.picker(0, 1).draw();
         // The same limit holds for an operation mix.
         let pairs = (0..4295).map(|i| (format!("op{i}"), 1_000_000)).collect();
         assert!(Workload::from_ops(pairs)

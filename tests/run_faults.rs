@@ -41,6 +41,8 @@ fn run_fault(url: &str, args: &[&str], limit: Duration) -> Measured {
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&stderr_path).unwrap());
     let started = Instant::now();
+    // Reaped by wait4 below, which also gives this child's peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().expect("start fnstress");
     let pid = child.id() as i32;
     let (status, usage) = loop {

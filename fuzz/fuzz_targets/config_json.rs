@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = cfg.redacted_json().to_string();
         let mut picker = cfg.workload.picker(0, cfg.seed);
         for _ in 0..4 {
-            picker.next();
+            picker.draw();
         }
     }
 });

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(workload) = Workload::from_payload_lines(text, "fuzz.jsonl") {
         let mut picker = workload.picker(7, 42);
         for _ in 0..8 {
-            let (operation, _body) = picker.next();
+            let (operation, _body) = picker.draw();
             assert!((operation as usize) < workload.operations.len());
         }
     }
