@@ -9,7 +9,7 @@
 //! | `/ok` | 200 `{"ok":true}`, keep-alive |
 //! | `/hang` | reads the request, never answers |
 //! | `/stall` | headers and 10 of 1000 body bytes, then nothing |
-//! | `/close/N` | keep-alive; the N-th answer on a connection says `Connection: close`, then closes |
+//! | `/close/N` | keep-alive; answer N of a connection says `Connection: close`, then closes |
 //! | `/drop/N` | keep-alive; after the N-th answer, closes 30 ms later without reading again |
 //! | `/idle/MS` | keep-alive; closes a connection idle for MS milliseconds |
 //! | `/http10` | an HTTP/1.0 answer ended by closing the connection |
