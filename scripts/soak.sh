@@ -49,12 +49,19 @@ run_pid=
 grep -E '^  (started|completed|success|errors|cancelled)' "$dir/report.txt" || true
 
 # Flat: the largest sample after the first minute is within 10% of the smallest.
+if [ ${#samples[@]} -eq 0 ]; then
+  echo "soak: too short to judge (needs samples after the first minute)"
+  exit 0
+fi
 printf '%s\n' "${samples[@]}" | awk '
   NR == 1 { rmin = rmax = $1; fmin = fmax = $2 }
-  { if ($1 < rmin) rmin = $1; if ($1 > rmax) rmax = $1; if ($2 < fmin) fmin = $2; if ($2 > fmax) fmax = $2 }
+  {
+    if ($1 < rmin) rmin = $1; if ($1 > rmax) rmax = $1
+    if ($2 < fmin) fmin = $2; if ($2 > fmax) fmax = $2
+  }
   END {
-    if (NR == 0) { print "soak: too short to judge (needs more than 60 s)"; exit 0 }
     ok = rmax <= rmin * 1.1 && fmax <= fmin * 1.1
-    printf "soak: after the first minute rss %d..%d KiB, fds %d..%d: %s\n", rmin, rmax, fmin, fmax, ok ? "flat" : "NOT flat"
+    printf "soak: after the first minute rss %d..%d KiB, fds %d..%d: %s\n",
+      rmin, rmax, fmin, fmax, ok ? "flat" : "NOT flat"
     exit ok ? 0 : 1
   }'
