@@ -84,6 +84,63 @@ fn secrets_are_redacted_in_stdout_stderr_and_the_json_file() {
     assert_eq!(server.count(), 6);
 }
 
+#[test]
+fn secrets_are_redacted_in_the_dashboard_and_the_html_report() {
+    let server = TestServer::start();
+    let dir = TempDir::new("secrets-live");
+    let html = dir.file("r.html");
+    let port = closed_port().to_string();
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!(
+        "http://user:{}@127.0.0.1:{}/ok?token={}",
+        SECRETS[4], server.port, SECRETS[3]
+    );
+    let auth = format!("Authorization: Bearer {}", SECRETS[1]);
+    let token = format!("X-Auth-Token: {}", SECRETS[2]);
+    let args = [
+        "run",
+        "--url",
+        &url,
+        "-z",
+        "3s",
+        "-c",
+        "1",
+        "--api-key",
+        SECRETS[0],
+        "-H",
+        &auth,
+        "-H",
+        &token,
+        "--dashboard",
+        &listen,
+        "--html",
+        &html,
+    ];
+    let running = support::spawn(&args, &[]);
+    let get = |path: &str| -> Option<String> {
+        let mut answer = ureq::get(&format!("http://{listen}{path}")).call().ok()?;
+        answer.body_mut().read_to_string().ok()
+    };
+    let mut pages = vec![];
+    wait_until(Duration::from_secs(10), "the dashboard", || {
+        get("/api/stats").is_some_and(|s| s.contains("\"totals\""))
+    });
+    for path in ["/", "/api/stats", "/metrics"] {
+        pages.push((path, get(path).unwrap_or_default()));
+    }
+    let out = running.wait(Duration::from_secs(20));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    pages.push(("html", std::fs::read_to_string(&html).unwrap()));
+    pages.push(("stderr", out.stderr.clone()));
+    for (place, text) in &pages {
+        assert!(!text.is_empty(), "{place} is empty");
+        for secret in SECRETS {
+            assert!(!text.contains(secret), "{secret} leaked in {place}");
+        }
+    }
+    assert!(pages[1].1.contains("[redacted]"), "{}", pages[1].1);
+}
+
 /// Sets the open-files limit of the child before it runs.
 fn with_nofile(cmd: &mut Command, soft: u64, hard: u64) {
     // SAFETY: setrlimit is async-signal-safe and only touches the child being started.
