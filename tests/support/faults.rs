@@ -134,13 +134,13 @@ fn serve(mut conn: TcpStream, shared: &Shared) {
                 let _ = conn.write_all(head.as_bytes());
                 return hold(&mut conn, shared);
             }
-            "close" if answered % arg == 0 => {
+            "close" if answered.is_multiple_of(arg) => {
                 let _ = conn.write_all(ok_answer("Connection: close\r\n").as_bytes());
                 let _ = conn.shutdown(Shutdown::Both);
                 return;
             }
             "close" => write(&mut conn, &ok_answer("")),
-            "drop" if answered % arg == 0 => {
+            "drop" if answered.is_multiple_of(arg) => {
                 let _ = conn.write_all(ok_answer("").as_bytes());
                 thread::sleep(DROP_DELAY);
                 // Closing with the next request unread makes the kernel send a reset.
