@@ -196,7 +196,7 @@ const ROWS: &[Row] = &[
     ),
     // Load models: stages, rates and think times.
     row(&["--stages", "30s"], &["--stages", "'30s'"]),
-    row(&["--stages", "10s:5,x:3"], &["--stages", "'x'"]),
+    row(&["--stages", "10s:5,x:3"], &["--stages", "'x:3'"]),
     row(&["--stages", "5s:-1"], &["--stages", "'-1'"]),
     row(
         &["--stages", "5s:2", "-z", "3s"],
