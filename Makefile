@@ -84,4 +84,4 @@ fuzz:
 ## Ten minutes at 256 workers against the built-in gateway, printing fnstress's RSS and open
 ## descriptors every 30 s (SOAK_SECONDS, SOAK_CONCURRENCY to change).
 soak: release
-	scripts/soak.sh
+	bench/soak.sh
