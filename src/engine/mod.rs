@@ -303,24 +303,31 @@ fn spawn_error(id: usize, wanted: usize, e: &std::io::Error) -> Error {
     let threads_max = std::fs::read_to_string("/proc/sys/kernel/threads-max")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".into());
+    let nproc = soft_limit(libc::RLIMIT_NPROC, 1);
+    let address_space = soft_limit(libc::RLIMIT_AS, 1024 * 1024);
+    Error::usage(format!(
+        "--concurrency {wanted}: could not start worker thread {} ({e}); the OS allows \
+         {nproc} processes per user (ulimit -u), {threads_max} threads in all and \
+         {address_space} MiB of address space (ulimit -v; each worker reserves a \
+         {} KiB stack); lower --concurrency or raise the limit",
+        id + 1,
+        WORKER_STACK / 1024
+    ))
+}
+
+/// A soft resource limit in `unit`s, as text for messages.
+fn soft_limit(resource: libc::__rlimit_resource_t, unit: u64) -> String {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: getrlimit only writes into the struct it is given.
-    let nproc = if unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut lim) } == 0 {
-        if lim.rlim_cur == libc::RLIM_INFINITY {
-            "unlimited".into()
-        } else {
-            lim.rlim_cur.to_string()
-        }
+    if unsafe { libc::getrlimit(resource, &mut lim) } != 0 {
+        return "unknown".into();
+    }
+    if lim.rlim_cur == libc::RLIM_INFINITY {
+        "unlimited".into()
     } else {
-        "unknown".into()
-    };
-    Error::usage(format!(
-        "--concurrency {wanted}: could not start worker thread {} ({e}); the OS allows \
-         {nproc} processes per user (ulimit -u) and {threads_max} threads in all; lower \
-         --concurrency or raise the limit",
-        id + 1
-    ))
+        (lim.rlim_cur / unit).to_string()
+    }
 }
