@@ -17,6 +17,8 @@ use crate::options::{type_name, ArgKind, Layers, Origin, Setting, Spec};
 use crate::payload::{Workload, DEFAULT_OPS};
 use crate::platform_options::{self as platform, LambdaOptions};
 use crate::target::{redact_url, Function, Route, Target};
+use crate::shard::{self, Shard};
+use crate::threshold::{self, Threshold};
 
 const fn opt(key: &'static str, flag: &'static str, short: Option<&'static str>) -> Spec {
     Spec {
@@ -89,6 +91,16 @@ pub const RUN_SPECS: &[Spec] = &[
     opt("dashboard", "--dashboard", None),
     opt("dashboard_linger", "--dashboard-linger", None),
     opt("html", "--html", None),
+    Spec {
+        key: "thresholds",
+        flag: "--threshold",
+        short: None,
+        kind: ArgKind::Repeat,
+        in_json: true,
+    },
+    switch("abort_on_fail", "--abort-on-fail", None),
+    opt("shard", "--shard", None),
+    switch("split_concurrency", "--split-concurrency", None),
 ];
 
 /// Default gateway of `--gateway`.
@@ -173,6 +185,15 @@ pub struct RunConfig {
     pub dashboard: Option<Dashboard>,
     /// `--html FILE`.
     pub html_path: Option<PathBuf>,
+    /// Pass/fail bounds judged on the report (exit 99 when one fails).
+    pub thresholds: Vec<Threshold>,
+    /// Stop the run once a threshold has failed on what was seen so far.
+    pub abort_on_fail: bool,
+    /// This process's part of a sharded run; the load settings above are already its share.
+    pub shard: Option<Shard>,
+    /// Id of this process's first worker across all shards, so that workers of different
+    /// shards draw different operation sequences from one seed and send distinct ids.
+    pub first_worker: u32,
 }
 
 /// Where the live dashboard listens and for how long it outlives the run.
@@ -240,7 +261,7 @@ impl RunConfig {
 
         let (target, functions) = build_target(layers)?;
         let lambda = platform::lambda_options(layers, &target.route)?;
-        Ok(RunConfig {
+        let mut cfg = RunConfig {
             target,
             functions,
             lambda,
@@ -270,7 +291,19 @@ impl RunConfig {
                 .unwrap_or(Duration::from_secs(5)),
             dashboard: get_dashboard(layers)?,
             html_path: get_string(layers, "html")?.map(PathBuf::from),
-        })
+            thresholds: vec![],
+            abort_on_fail: get_bool(layers, "abort_on_fail")?.unwrap_or(false),
+            shard: None,
+            first_worker: 0,
+        };
+        cfg.thresholds = threshold::from_layers(layers, &cfg.workload.operations)?;
+        if let (true, Some(s)) = (cfg.thresholds.is_empty(), layers.get("abort_on_fail")) {
+            if cfg.abort_on_fail {
+                return Err(s.error("needs at least one --threshold to watch"));
+            }
+        }
+        shard::apply(layers, &mut cfg)?;
+        Ok(cfg)
     }
 
     fn load_json(&self) -> Value {
@@ -344,6 +377,8 @@ impl RunConfig {
             "seed": self.seed,
             "load": self.load_json(),
             "client": self.client.json(),
+            "thresholds": self.thresholds.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
+            "abort_on_fail": self.abort_on_fail,
         })
     }
 }

@@ -1,10 +1,10 @@
 //! Subcommand dispatch and the mapping of errors to exit codes.
 
 use fnstress::error::{exit, Error};
-use fnstress::{gateway, messages, run};
+use fnstress::{gateway, messages, report_cmd, run};
 
 /// The subcommands, for messages.
-const COMMANDS: &str = "run, serve";
+const COMMANDS: &str = "run, serve, report";
 
 const HELP: &str = "\
 fnstress: stress-test serverless functions and HTTP endpoints
@@ -14,6 +14,7 @@ Usage: fnstress <COMMAND> [OPTIONS]
 Commands:
   run      invoke a function from many concurrent workers and report every outcome
   serve    start the built-in gateway with demo functions (the default target)
+  report   print a saved JSON report, or merge the reports of several shards into one
 
 Run `fnstress <COMMAND> --help` for the options of a command.
 ";
@@ -51,7 +52,7 @@ fn dispatch(mut argv: Vec<std::ffi::OsString>) -> Result<i32, Error> {
         }
         None => {
             eprint!("{HELP}");
-            return Err(Error::usage("a command is needed: run or serve"));
+            return Err(Error::usage("a command is needed: run, serve or report"));
         }
         _ => {}
     }
@@ -60,6 +61,7 @@ fn dispatch(mut argv: Vec<std::ffi::OsString>) -> Result<i32, Error> {
     match command.as_str() {
         "run" => run::main(args),
         "serve" => gateway::main(args),
+        "report" => report_cmd::main(args),
         other => Err(Error::usage(format!(
             "unknown command '{other}'; expected one of: {COMMANDS} (see fnstress --help)"
         ))),

@@ -56,6 +56,8 @@ pub enum Origin {
     File(PathBuf),
     /// An environment variable.
     Env(&'static str),
+    /// A JSON event in an environment variable (`FNSTRESS_EVENT`).
+    EnvEvent(&'static str),
 }
 
 /// A raw value and its origin.
@@ -79,6 +81,7 @@ impl Setting {
             Origin::Event => format!("key '{}' in -d/--data", self.key),
             Origin::File(p) => format!("key '{}' in {}", self.key, p.display()),
             Origin::Env(var) => format!("env {var}"),
+            Origin::EnvEvent(var) => format!("key '{}' in env {var}", self.key),
         }
     }
 
@@ -131,7 +134,7 @@ impl Layers {
     pub fn merge_json(&mut self, specs: &[Spec], json: &Value, origin: Origin) -> Result<()> {
         let place = match &origin {
             Origin::File(p) => p.display().to_string(),
-            Origin::Env(v) => format!("env {v}"),
+            Origin::Env(v) | Origin::EnvEvent(v) => format!("env {v}"),
             _ => "-d/--data".to_string(),
         };
         let Value::Object(obj) = json else {

@@ -82,7 +82,11 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
     })
 }
 
-/// Layers flags over the JSON event over the config file.
+/// The environment variable holding a JSON event, for containers and Kubernetes pods where
+/// an environment is easier to set than arguments.
+pub const EVENT_ENV: &str = "FNSTRESS_EVENT";
+
+/// Layers flags over `-d/--data` over env `FNSTRESS_EVENT` over the config file.
 fn read_layers(args: &mut pico_args::Arguments) -> Result<Layers> {
     let data: Option<String> = args.opt_value_from_str(["-d", "--data"]).map_err(|_| {
         Error::usage("-d/--data: needs a JSON object, e.g. -d '{\"concurrency\": 10}'")
@@ -95,6 +99,17 @@ fn read_layers(args: &mut pico_args::Arguments) -> Result<Layers> {
     if let Some(path) = file {
         let json = options::read_config_file(&path)?;
         layers.merge_json(RUN_SPECS, &json, Origin::File(path))?;
+    }
+    match std::env::var(EVENT_ENV) {
+        Ok(text) if !text.trim().is_empty() => {
+            let place = format!("env {EVENT_ENV}");
+            let json = options::parse_event(&text, &place)?;
+            layers.merge_json(RUN_SPECS, &json, Origin::EnvEvent(EVENT_ENV))?;
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(Error::usage(format!("env {EVENT_ENV}: not valid UTF-8")));
+        }
+        _ => {}
     }
     if let Some(text) = data {
         let json = options::parse_event(&text, "-d/--data")?;
@@ -168,7 +183,8 @@ fn raise_fd_limit(concurrency: usize) -> Result<()> {
 /// Writes the files first (so they exist even if stdout is gone), then stdout. A failed
 /// file write still prints the report, so the run's results are not lost.
 fn write_reports(cfg: &RunConfig, result: &RunResult) -> Result<i32> {
-    let doc = report::build(cfg, result);
+    let mut doc = report::build(cfg, result);
+    let passed = report::judge(&mut doc, &cfg.thresholds)?;
     if let Some(short) = doc["rate"]["shortfall"].as_f64().filter(|s| *s > 0.01) {
         messages::warn(&format!(
             "achieved rate is {:.1}% below the requested rate: every worker was busy; raise \
@@ -198,7 +214,12 @@ fn write_reports(cfg: &RunConfig, result: &RunResult) -> Result<i32> {
         }
     }
     print_stdout(&doc, cfg.output);
-    written.map(|()| exit::OK)
+    written?;
+    if !passed {
+        messages::error(&threshold_failure(&doc));
+        return Ok(exit::THRESHOLD);
+    }
+    Ok(exit::OK)
 }
 
 /// Fails before the start when a report file (`flag`: `--json`, `--html`, `--csv`) cannot be
@@ -221,6 +242,23 @@ fn check_report_path(path: &Path, flag: &str) -> Result<()> {
     std::fs::File::create(&probe).map_err(|e| unusable(e.to_string()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+/// One stderr line naming the failed thresholds, for logs that do not keep stdout.
+pub fn threshold_failure(doc: &Value) -> String {
+    let failed: Vec<&str> = doc["thresholds"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter(|t| t["pass"] != true)
+                .filter_map(|t| t["threshold"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    match (failed.is_empty(), doc["abort"]["threshold"].as_str()) {
+        (true, Some(a)) => format!("stopped early because threshold '{a}' failed (exit 99)"),
+        _ => format!("threshold failed: {} (exit 99)", failed.join(", ")),
+    }
 }
 
 /// Prints a report on stdout; a closed pipe (e.g. `| head`) is not an error.

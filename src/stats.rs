@@ -91,6 +91,10 @@ pub struct Second {
     pub max_us: u64,
     /// Per function when the run has several (each with no functions of its own).
     pub functions: Vec<Second>,
+    /// This second's latencies, encoded as the report writes them (empty when none), so
+    /// that merged reports get exact per-second percentiles. Kept encoded because an open
+    /// histogram per second would cost far more memory over a long run.
+    pub histogram: String,
 }
 
 impl Second {
@@ -111,6 +115,11 @@ impl Second {
             p99_us: q(0.99),
             max_us: h.max(),
             functions: vec![],
+            histogram: if h.is_empty() {
+                String::new()
+            } else {
+                crate::report::json::encode_histogram(h)
+            },
         }
     }
 }

@@ -19,13 +19,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::collector::{self, Watchers};
+use crate::collector::{self, Live, Watchers};
 use crate::config::{Load, RunConfig};
 use crate::error::{Error, Result};
 use crate::live::Board;
 use crate::outcome::Event;
 use crate::report::progress::Progress;
 use crate::stats::Stats;
+use crate::threshold::live::{Abort, Watch};
 use gate::Gate;
 use slots::Slot;
 
@@ -42,6 +43,8 @@ pub enum StopReason {
     Requests,
     /// Ctrl-C or SIGTERM.
     Signal,
+    /// `--abort-on-fail`: a threshold failed during the run.
+    Threshold,
 }
 
 impl StopReason {
@@ -51,6 +54,7 @@ impl StopReason {
             StopReason::Deadline => "deadline",
             StopReason::Requests => "requests",
             StopReason::Signal => "signal",
+            StopReason::Threshold => "threshold",
         }
     }
 }
@@ -71,6 +75,8 @@ pub struct RunResult {
     pub stopped_after: Duration,
     /// How long the warm-up ran (zero without one).
     pub warmup: Duration,
+    /// The threshold that stopped the run, with `--abort-on-fail`.
+    pub abort: Option<Abort>,
 }
 
 /// State shared by the workers and the engine.
@@ -91,6 +97,8 @@ pub(crate) struct Shared<'a> {
     active: AtomicUsize,
     /// The target's addresses, resolved once.
     resolver: resolve::PinnedResolver,
+    /// Set by the collector when a watched threshold failed.
+    abort: std::sync::OnceLock<Abort>,
 }
 
 /// What the engine sampled at each second of the run, for the timeline.
@@ -126,12 +134,19 @@ pub fn run(
         hard_end: Default::default(),
         active: AtomicUsize::new(0),
         resolver: resolve::PinnedResolver::new(&cfg.target),
+        abort: std::sync::OnceLock::new(),
     };
     let (tx, rx) = crossbeam_channel::unbounded::<Event>();
+    let watch = Watch::new(&cfg.thresholds, &cfg.workload.operations);
+    let watch = (cfg.abort_on_fail && !watch.is_empty()).then_some(watch);
     let watchers = Watchers {
         progress: Progress::new(cfg),
         board,
         start: &shared.start,
+        thresholds: watch.as_ref().map(|w| Live {
+            watch: w,
+            abort: &shared.abort,
+        }),
     };
     let open_model = matches!(cfg.load, Load::Open(_));
     let names: Vec<String> = cfg.functions.iter().map(|f| f.name.clone()).collect();
@@ -196,6 +211,7 @@ pub fn run(
             samples,
             stopped_after,
             warmup,
+            abort: shared.abort.get().cloned(),
         })?;
         if shared.finished.load(Ordering::SeqCst) < cfg.concurrency {
             // Workers blocked in a read past the grace period cannot be interrupted; their
@@ -234,6 +250,9 @@ fn wait_for_stop(
         }
         if signals::stop_requested() {
             return StopReason::Signal;
+        }
+        if shared.abort.get().is_some() {
+            return StopReason::Threshold;
         }
         // Workers also finish when an open schedule has nothing more due before the deadline;
         // the run still lasts until the deadline then, so rates are over the whole duration.

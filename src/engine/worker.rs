@@ -44,7 +44,9 @@ pub(super) fn run(shared: &Shared, id: u32, tx: Sender<Event>) {
             id,
             tx,
             invoker: Invoker::new(cfg, &shared.resolver),
-            picker: cfg.workload.picker(id, cfg.seed),
+            picker: cfg
+                .workload
+                .picker(cfg.first_worker.wrapping_add(id), cfg.seed),
             functions: (cfg.functions.len() > 1)
                 .then(|| Rotation::new(cfg.functions.iter().map(|f| f.weight), u64::from(id))),
             start: *shared.start.get().expect("set before the gate opens"),

@@ -6,11 +6,14 @@ pub mod csv;
 pub mod distribution;
 pub mod functions;
 pub mod html;
+pub mod gate_text;
 pub mod json;
+pub mod merge;
 pub mod page;
 pub mod progress;
 pub mod text;
 mod text_functions;
+mod timeline;
 
 use std::time::Duration;
 
@@ -21,8 +24,10 @@ use crate::config::Load;
 use crate::config::RunConfig;
 use crate::engine::pacer::Schedule;
 use crate::engine::{RunResult, Sample, StopReason};
+use crate::error::{Error, Result};
 use crate::outcome::Kind;
 use crate::stats::{KindCounts, Stats, LATE_US};
+use crate::threshold::{eval, Threshold};
 
 /// Version of the JSON report layout; bumped on any incompatible change.
 pub const SCHEMA: &str = "fnstress.report.v1";
@@ -34,6 +39,13 @@ pub fn build(cfg: &RunConfig, run: &RunResult) -> Value {
     doc["stop_reason"] = json!(run.stop.key());
     if let Load::Open(schedule) = &cfg.load {
         open_model_json(&mut doc, schedule, run);
+    }
+    if let Some(a) = &run.abort {
+        doc["abort"] = json!({
+            "threshold": a.threshold,
+            "measured": a.measured,
+            "completed": a.completed,
+        });
     }
     doc
 }
@@ -59,13 +71,17 @@ pub fn body(
         .iter()
         .enumerate()
         .map(|(id, w)| {
-            json!({
+            let mut v = json!({
                 "id": id,
                 "started": w.counts.started(),
                 "success": w.counts.get(Kind::Success),
                 "errors": w.counts.errors(),
                 "cancelled": w.counts.get(Kind::Cancelled),
-            })
+            });
+            if let Some(shard) = cfg.shard {
+                v["shard"] = json!(shard.index);
+            }
+            v
         })
         .collect();
     let sample = |second: u64| samples.iter().find(|x| x.second == second);
@@ -89,6 +105,9 @@ pub fn body(
             });
             if !t.functions.is_empty() {
                 second["functions"] = Value::Array(functions::second_functions(cfg, t));
+            }
+            if histograms {
+                second["histogram"] = json!((!t.histogram.is_empty()).then_some(&t.histogram));
             }
             second
         })
@@ -150,7 +169,23 @@ pub fn body(
     if let Some(w) = functions::warmup_json(cfg, s) {
         doc["warmup"] = w;
     }
+    if let Some(shard) = cfg.shard {
+        doc["shard"] = json!({"index": shard.index, "count": shard.count});
+    }
     doc
+}
+
+/// Judges the thresholds on a finished report and stores the verdicts in its `thresholds`
+/// section (replacing any earlier one); returns true when all passed. A run stopped by
+/// `--abort-on-fail` never passes, whatever the last seconds changed.
+pub fn judge(doc: &mut Value, thresholds: &[Threshold]) -> Result<bool> {
+    if thresholds.is_empty() {
+        return Ok(true);
+    }
+    let section = eval::evaluate(doc, thresholds).map_err(Error::usage)?;
+    let pass = eval::all_pass(&section) && doc["stop_reason"] != "threshold";
+    doc["thresholds"] = section;
+    Ok(pass)
 }
 
 /// The open model's extra sections: corrected latency, lateness and the achieved rate.
@@ -165,7 +200,10 @@ fn open_model_json(doc: &mut Value, schedule: &Schedule, run: &RunResult) {
     let requested = schedule.count_by(run.warmup + window) - schedule.count_by(run.warmup);
     let started = s.counts.started() as f64;
     let lateness = s.lateness.as_ref().expect("open model stats");
-    doc["latency_corrected"] = latency_json(s.corrected.as_ref().expect("open model stats"));
+    let corrected = s.corrected.as_ref().expect("open model stats");
+    doc["latency_corrected"] = latency_json(corrected);
+    doc["histogram_corrected"] = json!(json::encode_histogram(corrected));
+    doc["histogram_lateness"] = json!(json::encode_histogram(lateness));
     doc["lateness"] = json!({
         "unit": "us",
         "threshold_us": LATE_US,
@@ -232,6 +270,6 @@ pub fn latency_json(h: &Histogram<u64>) -> Value {
     })
 }
 
-fn round3(x: f64) -> f64 {
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }

@@ -64,6 +64,7 @@ fn model(load: &Value) -> String {
 pub fn render(r: &Value) -> String {
     let mut out = String::new();
     header(&mut out, r);
+    super::gate_text::scope(&mut out, r);
     totals(
         &mut out,
         &r["totals"],
@@ -85,6 +86,7 @@ pub fn render(r: &Value) -> String {
     super::text_functions::functions(&mut out, r);
     super::text_functions::connections_and_warmup(&mut out, r);
     workers(&mut out, &r["workers"]);
+    super::gate_text::thresholds(&mut out, r);
     out
 }
 
@@ -340,11 +342,17 @@ fn workers(out: &mut String, workers: &Value) {
         "  {:<8}{:>10}{:>10}{:>10}",
         "worker", "success", "errors", "cancelled"
     );
+    if list.iter().any(|w| w["shard"].is_u64()) {
+        let _ = writeln!(out, "  (S#N: worker N of shard S)");
+    }
     for w in list {
         let _ = writeln!(
             out,
             "  {:<8}{:>10}{:>10}{:>10}",
-            format!("#{}", u(&w["id"])),
+            match w["shard"].as_u64() {
+                Some(shard) => format!("{shard}#{}", u(&w["id"])),
+                None => format!("#{}", u(&w["id"])),
+            },
             u(&w["success"]),
             u(&w["errors"]),
             u(&w["cancelled"]),

@@ -1,0 +1,386 @@
+//! Merging JSON reports of shards of one run (or of runs to be judged together) without
+//! loss: histograms are added and every latency summary is recomputed from the sums, counts
+//! are summed, operations combined by name, workers kept with their shard, and timelines
+//! aligned on wall-clock seconds. Merged percentiles are therefore those of one histogram
+//! holding every sample.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use hdrhistogram::Histogram;
+use serde_json::{json, Map, Value};
+
+use super::json::{decode_histogram, encode_histogram};
+use super::{latency_json, round3, timeline, SCHEMA};
+use crate::outcome::Kind;
+use crate::stats::{new_histogram, LATE_US};
+
+/// One report to merge and where it came from (a file name, for messages).
+pub struct Input {
+    /// File name or other label.
+    pub source: String,
+    /// The parsed report.
+    pub doc: Value,
+}
+
+/// Settings that must agree for reports to describe one load on one target.
+const MUST_MATCH: [(&str, &str); 4] = [
+    ("url", "/config/url"),
+    ("method", "/config/method"),
+    ("operations", "/config/operations"),
+    ("load model", "/config/load/model"),
+];
+
+/// Count fields summed in `totals` and in each operation.
+const COUNTS: [&str; 11] = [
+    "started",
+    "completed",
+    "errors",
+    "success",
+    "throttled",
+    "http_error",
+    "function_error",
+    "timeout",
+    "connect_error",
+    "io_error",
+    "cancelled",
+];
+
+/// Merges reports into one; the error names the report and the setting at fault.
+pub fn merge(inputs: &[Input]) -> Result<Value, String> {
+    let first = inputs.first().ok_or("no report to merge")?;
+    let mut starts = vec![];
+    for input in inputs {
+        check(input, first)?;
+        starts.push(start_of(input)?);
+    }
+    let base = *starts.iter().min().expect("at least one report");
+    let end = inputs
+        .iter()
+        .zip(&starts)
+        .map(|(i, s)| secs_between(base, *s) + i.doc["elapsed_s"].as_f64().unwrap_or(0.0))
+        .fold(0.0, f64::max);
+    let offsets: Vec<u64> = starts
+        .iter()
+        .map(|s| secs_between(base, *s).round() as u64)
+        .collect();
+    let docs: Vec<&Value> = inputs.iter().map(|i| &i.doc).collect();
+
+    let mut out = first.doc.clone();
+    let obj = out.as_object_mut().expect("checked to be an object");
+    for key in ["shard", "thresholds", "abort", "merged_from", "shards"] {
+        obj.remove(key);
+    }
+    out["started_at"] = json!(humantime::format_rfc3339_millis(base).to_string());
+    out["elapsed_s"] = json!(round3(end));
+    out["stop_reason"] = json!(common(&docs, "stop_reason").unwrap_or_else(|| "mixed".into()));
+    out["config"] = merged_config(&docs);
+    let all = sum_histograms(inputs, "/histogram")?;
+    out["totals"] = merged_totals(&docs, end);
+    out["latency"] = latency_json(&all);
+    out["histogram"] = json!(encode_histogram(&all));
+    out["status_codes"] = sum_maps(docs.iter().map(|d| &d["status_codes"]));
+    out["errors"] = merged_errors(&docs);
+    out["operations"] = merged_operations(inputs)?;
+    out["workers"] = merged_workers(inputs);
+    out["timeline"] = timeline::merge(inputs, &offsets)?;
+    if out["config"]["load"]["model"] == "open" {
+        open_model(&mut out, inputs)?;
+    }
+    out["merged_from"] = json!(docs
+        .iter()
+        .map(|d| d["merged_from"].as_u64().unwrap_or(1))
+        .sum::<u64>());
+    out["shards"] = shard_list(inputs);
+    Ok(out)
+}
+
+fn check(input: &Input, first: &Input) -> Result<(), String> {
+    let src = &input.source;
+    match input.doc["schema"].as_str() {
+        Some(SCHEMA) => {}
+        Some(other) => {
+            return Err(format!(
+                "{src}: schema '{other}' cannot be merged; this fnstress reads {SCHEMA} \
+                 (re-run the shard with this version)"
+            ))
+        }
+        None => return Err(format!("{src}: not a fnstress report (no 'schema' field)")),
+    }
+    for (what, pointer) in MUST_MATCH {
+        let (a, b) = (first.doc.pointer(pointer), input.doc.pointer(pointer));
+        if a != b {
+            let show = |v: Option<&Value>| v.map_or("none".into(), Value::to_string);
+            return Err(format!(
+                "{src}: incompatible with {}: {what} is {} there but {} here; only reports of \
+                 one load on one target can be merged",
+                first.source,
+                show(a),
+                show(b)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn start_of(input: &Input) -> Result<SystemTime, String> {
+    let text = input.doc["started_at"].as_str().unwrap_or("");
+    humantime::parse_rfc3339_weak(text).map_err(|e| {
+        format!(
+            "{}: started_at '{text}' is not RFC 3339 ({e})",
+            input.source
+        )
+    })
+}
+
+fn secs_between(base: SystemTime, t: SystemTime) -> f64 {
+    t.duration_since(base).unwrap_or_default().as_secs_f64()
+}
+
+/// The value of a top-level string field when every report has the same one.
+fn common(docs: &[&Value], key: &str) -> Option<String> {
+    let first = docs[0][key].as_str()?;
+    docs.iter()
+        .all(|d| d[key].as_str() == Some(first))
+        .then(|| first.to_string())
+}
+
+/// Adds the histograms at `pointer` of every report.
+pub(super) fn sum_histograms(inputs: &[Input], pointer: &str) -> Result<Histogram<u64>, String> {
+    let mut all = new_histogram();
+    for i in inputs {
+        add_encoded(&mut all, i.doc.pointer(pointer), &i.source)?;
+    }
+    Ok(all)
+}
+
+/// Adds one encoded histogram (`null` adds nothing).
+pub(super) fn add_encoded(
+    into: &mut Histogram<u64>,
+    v: Option<&Value>,
+    source: &str,
+) -> Result<(), String> {
+    let Some(text) = v.and_then(Value::as_str) else {
+        return match v {
+            None | Some(Value::Null) => Ok(()),
+            Some(_) => Err(format!("{source}: a histogram is not a string")),
+        };
+    };
+    let h = decode_histogram(text).map_err(|e| format!("{source}: {e}"))?;
+    into.add(&h)
+        .map_err(|e| format!("{source}: histograms cannot be added ({e:?})"))
+}
+
+fn sum_counts(objs: &[&Value]) -> Map<String, Value> {
+    COUNTS
+        .iter()
+        .map(|k| {
+            let n: u64 = objs.iter().map(|o| o[*k].as_u64().unwrap_or(0)).sum();
+            (k.to_string(), json!(n))
+        })
+        .collect()
+}
+
+fn merged_totals(docs: &[&Value], elapsed: f64) -> Value {
+    let totals: Vec<&Value> = docs.iter().map(|d| &d["totals"]).collect();
+    let mut t = sum_counts(&totals);
+    let completed = t["completed"].as_u64().unwrap_or(0);
+    let success = t["success"].as_u64().unwrap_or(0);
+    let bytes: u64 = totals
+        .iter()
+        .map(|t| t["bytes_received"].as_u64().unwrap_or(0))
+        .sum();
+    t.insert(
+        "rate_per_s".into(),
+        json!(round3(completed as f64 / elapsed.max(1e-9))),
+    );
+    let rate = if completed == 0 {
+        0.0
+    } else {
+        success as f64 / completed as f64
+    };
+    t.insert("success_rate".into(), json!(round3(rate * 100.0) / 100.0));
+    t.insert("bytes_received".into(), json!(bytes));
+    Value::Object(t)
+}
+
+/// The first report's settings, with the shares added back up: workers, request budgets and
+/// rates are summed; a seed that differs between reports is shown as null.
+fn merged_config(docs: &[&Value]) -> Value {
+    let mut c = docs[0]["config"].clone();
+    let sum_u64 = |key: &str| -> Value {
+        let vals: Option<Vec<u64>> = docs.iter().map(|d| d["config"][key].as_u64()).collect();
+        vals.map_or(Value::Null, |v| json!(v.iter().sum::<u64>()))
+    };
+    c["concurrency"] = sum_u64("concurrency");
+    c["requests"] = sum_u64("requests");
+    let durations = docs
+        .iter()
+        .filter_map(|d| d["config"]["duration_s"].as_f64());
+    c["duration_s"] = durations.reduce(f64::max).map_or(Value::Null, |d| json!(d));
+    if docs
+        .iter()
+        .any(|d| d["config"]["seed"] != docs[0]["config"]["seed"])
+    {
+        c["seed"] = Value::Null;
+    }
+    let rates: Option<Vec<f64>> = docs
+        .iter()
+        .map(|d| d["config"]["load"]["rate_per_s"].as_f64())
+        .collect();
+    if let Some(r) = rates {
+        c["load"]["rate_per_s"] = json!(round3(r.iter().sum::<f64>()));
+    }
+    // Rate stages are split between shards; worker stages are not (each shard runs them).
+    let open = c["load"]["model"] == "open";
+    if let (true, Some(stages)) = (open, c["load"]["stages"].as_array_mut()) {
+        for (i, st) in stages.iter_mut().enumerate() {
+            let total: f64 = docs
+                .iter()
+                .filter_map(|d| d["config"]["load"]["stages"][i]["target"].as_f64())
+                .sum();
+            st["target"] = json!(round3(total));
+        }
+    }
+    c
+}
+
+fn sum_maps<'a>(maps: impl Iterator<Item = &'a Value>) -> Value {
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for m in maps.filter_map(Value::as_object) {
+        for (k, v) in m {
+            *out.entry(k.clone()).or_default() += v.as_u64().unwrap_or(0);
+        }
+    }
+    json!(out)
+}
+
+fn merged_errors(docs: &[&Value]) -> Value {
+    let mut out: BTreeMap<(usize, String, String), u64> = BTreeMap::new();
+    for e in docs.iter().filter_map(|d| d["errors"].as_array()).flatten() {
+        let kind = e["kind"].as_str().unwrap_or("").to_string();
+        let order = Kind::from_key(&kind).map_or(usize::MAX, Kind::index);
+        let message = e["message"].as_str().unwrap_or("").to_string();
+        *out.entry((order, kind, message)).or_default() += e["count"].as_u64().unwrap_or(0);
+    }
+    out.into_iter()
+        .map(
+            |((_, kind, message), count)| json!({"kind": kind, "message": message, "count": count}),
+        )
+        .collect()
+}
+
+fn merged_operations(inputs: &[Input]) -> Result<Value, String> {
+    let mut names: Vec<String> = vec![];
+    for op in inputs
+        .iter()
+        .filter_map(|i| i.doc["operations"].as_array())
+        .flatten()
+    {
+        let name = op["name"].as_str().unwrap_or("").to_string();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let mut out = vec![];
+    for name in names {
+        let mut parts = vec![];
+        let mut h = new_histogram();
+        for i in inputs {
+            let ops = i.doc["operations"].as_array().into_iter().flatten();
+            for op in ops.filter(|o| o["name"].as_str() == Some(&name)) {
+                add_encoded(&mut h, op.get("histogram"), &i.source)?;
+                parts.push(op);
+            }
+        }
+        let mut v = sum_counts(&parts);
+        v.insert("name".into(), json!(name));
+        v.insert("latency".into(), latency_json(&h));
+        v.insert("histogram".into(), json!(encode_histogram(&h)));
+        out.push(Value::Object(v));
+    }
+    Ok(Value::Array(out))
+}
+
+/// Every worker of every report, labelled with its shard: the report's shard index, or its
+/// position among the inputs when it was not sharded. Already merged reports keep theirs.
+fn merged_workers(inputs: &[Input]) -> Value {
+    let mut out = vec![];
+    for (pos, i) in inputs.iter().enumerate() {
+        let shard = i.doc["shard"]["index"].as_u64().unwrap_or(pos as u64);
+        for w in i.doc["workers"].as_array().into_iter().flatten() {
+            let mut w = w.clone();
+            if !w["shard"].is_u64() {
+                w["shard"] = json!(shard);
+            }
+            out.push(w);
+        }
+    }
+    Value::Array(out)
+}
+
+fn shard_list(inputs: &[Input]) -> Value {
+    let mut out = vec![];
+    for i in inputs {
+        if let Some(list) = i.doc["shards"].as_array() {
+            out.extend(list.iter().cloned());
+            continue;
+        }
+        let d = &i.doc;
+        out.push(json!({
+            "source": i.source,
+            "shard": d.get("shard"),
+            "started_at": d["started_at"],
+            "elapsed_s": d["elapsed_s"],
+            "stop_reason": d["stop_reason"],
+            "completed": d["totals"]["completed"],
+            "seed": d["config"]["seed"],
+            "abort": d.get("abort"),
+        }));
+    }
+    Value::Array(out)
+}
+
+/// Corrected latency, lateness and rates of open-model reports.
+fn open_model(out: &mut Value, inputs: &[Input]) -> Result<(), String> {
+    for i in inputs {
+        if i.doc.get("histogram_corrected").is_none() {
+            return Err(format!(
+                "{}: an open-model report without histogram_corrected cannot be merged",
+                i.source
+            ));
+        }
+    }
+    let corrected = sum_histograms(inputs, "/histogram_corrected")?;
+    let lateness = sum_histograms(inputs, "/histogram_lateness")?;
+    let late: u64 = inputs
+        .iter()
+        .map(|i| i.doc["lateness"]["late"].as_u64().unwrap_or(0))
+        .sum();
+    out["latency_corrected"] = latency_json(&corrected);
+    out["histogram_corrected"] = json!(encode_histogram(&corrected));
+    out["histogram_lateness"] = json!(encode_histogram(&lateness));
+    let q = |q: f64| (!lateness.is_empty()).then(|| lateness.value_at_quantile(q));
+    out["lateness"] = json!({
+        "unit": "us", "threshold_us": LATE_US, "late": late,
+        "p50": q(0.5).unwrap_or(0), "p99": q(0.99).unwrap_or(0), "max": lateness.max(),
+    });
+    let sum = |key: &str| -> f64 {
+        inputs
+            .iter()
+            .map(|i| i.doc["rate"][key].as_f64().unwrap_or(0.0))
+            .sum()
+    };
+    let (requested, achieved) = (sum("requested_per_s"), sum("achieved_per_s"));
+    let shortfall = if requested > 0.0 {
+        (1.0 - achieved / requested).max(0.0)
+    } else {
+        0.0
+    };
+    out["rate"] = json!({
+        "requested_per_s": round3(requested),
+        "achieved_per_s": round3(achieved),
+        "shortfall": round3(shortfall),
+    });
+    Ok(())
+}
