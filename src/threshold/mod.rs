@@ -118,9 +118,13 @@ impl Threshold {
     /// Parses an expression such as `p99{op=slow}<500ms`; the error says what is wrong.
     pub fn parse(text: &str) -> Result<Threshold, String> {
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        let at = compact
-            .find(['<', '>'])
-            .ok_or_else(|| format!("'{text}' has no comparison; expected {ACCEPTED}"))?;
+        let at = compact.find(['<', '>']).ok_or_else(|| {
+            if compact.contains('=') {
+                format!("'{text}': compare with <, <=, > or >= (= alone is not accepted)")
+            } else {
+                format!("'{text}' has no comparison; expected {ACCEPTED}")
+            }
+        })?;
         let (left, rest) = compact.split_at(at);
         let (cmp, bound_text) = match rest.get(..2) {
             Some("<=") => (Cmp::Le, &rest[2..]),
@@ -335,6 +339,7 @@ mod tests {
     fn bad_expressions_say_what_is_wrong() {
         let table = [
             ("p99", "has no comparison"),
+            ("count==3", "= alone is not accepted"),
             ("p99<250", "needs a unit"),
             ("p99<250h", "unit 'h' is not one of"),
             ("latency<1s", "unknown metric 'latency'"),
