@@ -46,8 +46,9 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
     let mut doc = if inputs.len() == 1 {
         inputs[0].doc.clone()
     } else {
+        let merged = merge::merge(&inputs).map_err(Error::usage)?;
         warn_about_shards(&inputs);
-        merge::merge(&inputs).map_err(Error::usage)?
+        merged
     };
     let passed = if a.thresholds.is_empty() {
         // A saved report keeps the verdicts of its own run; a merge has none of its own.
