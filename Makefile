@@ -9,7 +9,15 @@ GATEWAY     ?= http://127.0.0.1:8080
 LISTEN      ?= 127.0.0.1:8080
 BIN         := target/release/fnstress
 
-.PHONY: build release test lint stress serve bench bench-tools screenshots clean fuzz soak
+## Scale-out and container settings.
+SHARDS      ?= 3
+VERSION     := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+IMAGE       ?= fnstress:$(VERSION)
+ENGINE      ?= $(shell command -v podman || command -v docker)
+STATIC_BIN  := target/x86_64-unknown-linux-gnu/release/fnstress
+
+.PHONY: build release test lint stress serve bench bench-tools screenshots clean fuzz soak static image check-deploy \
+	distributed
 
 build:
 	cargo build
@@ -20,6 +28,7 @@ release:
 ## The test command README gives; .ci/run runs exactly this.
 test:
 	cargo test --all-targets
+	$(MAKE) --no-print-directory check-deploy
 
 lint:
 	cargo fmt --check
@@ -67,6 +76,28 @@ screenshots: release
 	sleep 12; \
 	node tests/browser/check.mjs live http://127.0.0.1:19100/ docs/dashboard.png >/dev/null; \
 	wait $$run; node tests/browser/check.mjs report $$tmp/report.html docs/report.png >/dev/null
+
+## A static binary (glibc, static-pie) that runs in an empty image.
+static:
+	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --target x86_64-unknown-linux-gnu
+
+## The container image from the static binary: no base image is pulled.
+image: static
+	@[ -n "$(ENGINE)" ] || { echo "fnstress: make image needs podman or docker" >&2; exit 1; }
+	mkdir -p target/image
+	strip -o target/image/fnstress $(STATIC_BIN) 2>/dev/null || cp $(STATIC_BIN) target/image/fnstress
+	$(ENGINE) build -f deploy/Dockerfile -t $(IMAGE) target/image
+
+## Lints the Dockerfiles, validates the Kubernetes manifests, builds the image and runs it.
+check-deploy:
+	IMAGE='$(IMAGE)' scripts/check-deploy.sh
+
+## SHARDS shard processes against the built-in gateway on a free port, merged into one
+## report; fails unless the merged completed count equals the gateway's execution count.
+## FNSTRESS_BIN=path skips the release build.
+distributed: $(if $(FNSTRESS_BIN),,release)
+	FNSTRESS='$(or $(FNSTRESS_BIN),$(BIN))' SHARDS='$(SHARDS)' CONCURRENCY='$(CONCURRENCY)' \
+	  DURATION='$(DURATION)' OUT='$(OUT)' THRESHOLDS='$(THRESHOLDS)' scripts/distributed.sh
 
 clean:
 	cargo clean
