@@ -43,7 +43,7 @@ esac
 echo "check-deploy: the image runs fnstress --help" >&2
 
 # SIGTERM to PID 1: the gateway runs on the host, the run in a container on the host network.
-work=$(mktemp -d -t fnstress-deploy.XXXXXX)
+work=$(mktemp -d)
 container=
 cleanup() {
   [ -z "$container" ] || "${podman[@]}" rm -f "$container" >/dev/null 2>&1 || true

@@ -13,7 +13,7 @@ bin=${FNSTRESS:-target/release/fnstress}
 shards=${SHARDS:-3}
 concurrency=${CONCURRENCY:-6}
 duration=${DURATION:-10s}
-out=${OUT:-$(mktemp -d -t fnstress-distributed.XXXXXX)}
+out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 
 say() { echo "fnstress: $*" >&2; }
@@ -68,7 +68,8 @@ exec 3<&-
 
 # Both files are written by fnstress: the first "completed" after "totals" and the first
 # "execution_count" are the whole-run numbers.
-completed=$(tr -d ' \n' <"$out/merged.json" | sed -n 's/.*"totals":{[^}]*"completed":\([0-9]*\).*/\1/p')
+completed=$(tr -d ' \n' <"$out/merged.json" |
+  sed -n 's/.*"totals":{[^}]*"completed":\([0-9]*\).*/\1/p')
 executions=$(tr -d ' \n' <"$out/gateway-metrics.json" | grep -o '"execution_count":[0-9]*' |
   head -1 | cut -d: -f2)
 say "merged report: $completed completed; gateway: $executions executions; reports in $out"

@@ -11,9 +11,9 @@ use hdrhistogram::Histogram;
 use serde_json::{json, Map, Value};
 
 use super::json::{decode_histogram, encode_histogram};
-use super::{latency_json, round3, timeline, SCHEMA};
+use super::{latency_json, merge_sections as sections, round3, timeline, SCHEMA};
 use crate::outcome::Kind;
-use crate::stats::{new_histogram, LATE_US};
+use crate::stats::new_histogram;
 
 /// One report to merge and where it came from (a file name, for messages).
 pub struct Input {
@@ -74,7 +74,7 @@ pub fn merge(inputs: &[Input]) -> Result<Value, String> {
     out["started_at"] = json!(humantime::format_rfc3339_millis(base).to_string());
     out["elapsed_s"] = json!(round3(end));
     out["stop_reason"] = json!(common(&docs, "stop_reason").unwrap_or_else(|| "mixed".into()));
-    out["config"] = merged_config(&docs);
+    out["config"] = sections::config(&docs);
     let all = sum_histograms(inputs, "/histogram")?;
     out["totals"] = merged_totals(&docs, end);
     out["latency"] = latency_json(&all);
@@ -85,7 +85,7 @@ pub fn merge(inputs: &[Input]) -> Result<Value, String> {
     out["workers"] = merged_workers(inputs);
     out["timeline"] = timeline::merge(inputs, &offsets)?;
     if out["config"]["load"]["model"] == "open" {
-        open_model(&mut out, inputs)?;
+        sections::open_model(&mut out, inputs)?;
     }
     out["merged_from"] = json!(docs
         .iter()
@@ -204,47 +204,6 @@ fn merged_totals(docs: &[&Value], elapsed: f64) -> Value {
     Value::Object(t)
 }
 
-/// The first report's settings, with the shares added back up: workers, request budgets and
-/// rates are summed; a seed that differs between reports is shown as null.
-fn merged_config(docs: &[&Value]) -> Value {
-    let mut c = docs[0]["config"].clone();
-    let sum_u64 = |key: &str| -> Value {
-        let vals: Option<Vec<u64>> = docs.iter().map(|d| d["config"][key].as_u64()).collect();
-        vals.map_or(Value::Null, |v| json!(v.iter().sum::<u64>()))
-    };
-    c["concurrency"] = sum_u64("concurrency");
-    c["requests"] = sum_u64("requests");
-    let durations = docs
-        .iter()
-        .filter_map(|d| d["config"]["duration_s"].as_f64());
-    c["duration_s"] = durations.reduce(f64::max).map_or(Value::Null, |d| json!(d));
-    if docs
-        .iter()
-        .any(|d| d["config"]["seed"] != docs[0]["config"]["seed"])
-    {
-        c["seed"] = Value::Null;
-    }
-    let rates: Option<Vec<f64>> = docs
-        .iter()
-        .map(|d| d["config"]["load"]["rate_per_s"].as_f64())
-        .collect();
-    if let Some(r) = rates {
-        c["load"]["rate_per_s"] = json!(round3(r.iter().sum::<f64>()));
-    }
-    // Rate stages are split between shards; worker stages are not (each shard runs them).
-    let open = c["load"]["model"] == "open";
-    if let (true, Some(stages)) = (open, c["load"]["stages"].as_array_mut()) {
-        for (i, st) in stages.iter_mut().enumerate() {
-            let total: f64 = docs
-                .iter()
-                .filter_map(|d| d["config"]["load"]["stages"][i]["target"].as_f64())
-                .sum();
-            st["target"] = json!(round3(total));
-        }
-    }
-    c
-}
-
 fn sum_maps<'a>(maps: impl Iterator<Item = &'a Value>) -> Value {
     let mut out: BTreeMap<String, u64> = BTreeMap::new();
     for m in maps.filter_map(Value::as_object) {
@@ -339,48 +298,4 @@ fn shard_list(inputs: &[Input]) -> Value {
         }));
     }
     Value::Array(out)
-}
-
-/// Corrected latency, lateness and rates of open-model reports.
-fn open_model(out: &mut Value, inputs: &[Input]) -> Result<(), String> {
-    for i in inputs {
-        if i.doc.get("histogram_corrected").is_none() {
-            return Err(format!(
-                "{}: an open-model report without histogram_corrected cannot be merged",
-                i.source
-            ));
-        }
-    }
-    let corrected = sum_histograms(inputs, "/histogram_corrected")?;
-    let lateness = sum_histograms(inputs, "/histogram_lateness")?;
-    let late: u64 = inputs
-        .iter()
-        .map(|i| i.doc["lateness"]["late"].as_u64().unwrap_or(0))
-        .sum();
-    out["latency_corrected"] = latency_json(&corrected);
-    out["histogram_corrected"] = json!(encode_histogram(&corrected));
-    out["histogram_lateness"] = json!(encode_histogram(&lateness));
-    let q = |q: f64| (!lateness.is_empty()).then(|| lateness.value_at_quantile(q));
-    out["lateness"] = json!({
-        "unit": "us", "threshold_us": LATE_US, "late": late,
-        "p50": q(0.5).unwrap_or(0), "p99": q(0.99).unwrap_or(0), "max": lateness.max(),
-    });
-    let sum = |key: &str| -> f64 {
-        inputs
-            .iter()
-            .map(|i| i.doc["rate"][key].as_f64().unwrap_or(0.0))
-            .sum()
-    };
-    let (requested, achieved) = (sum("requested_per_s"), sum("achieved_per_s"));
-    let shortfall = if requested > 0.0 {
-        (1.0 - achieved / requested).max(0.0)
-    } else {
-        0.0
-    };
-    out["rate"] = json!({
-        "requested_per_s": round3(requested),
-        "achieved_per_s": round3(achieved),
-        "shortfall": round3(shortfall),
-    });
-    Ok(())
 }

@@ -11,6 +11,7 @@ pub mod json;
 pub mod merge;
 pub mod page;
 pub mod progress;
+mod merge_sections;
 pub mod text;
 mod text_functions;
 mod timeline;
