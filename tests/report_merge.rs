@@ -149,7 +149,14 @@ fn three_shards_split_the_budget_exactly_and_merge_to_the_sums() {
     assert_eq!(read_json(&merged_path)["totals"], m["totals"]);
     // Thresholds judge the merged numbers, not one shard's.
     for (expr, code) in [("count>=301", 0), ("count>301", 99)] {
-        let out = run(&["report", &paths[0], &paths[1], &paths[2], "--threshold", expr]);
+        let out = run(&[
+            "report",
+            &paths[0],
+            &paths[1],
+            &paths[2],
+            "--threshold",
+            expr,
+        ]);
         assert_eq!(out.code, code, "{expr}: {}", out.stderr);
     }
 }

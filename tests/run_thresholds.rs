@@ -152,9 +152,9 @@ fn abort_on_fail_stops_early_and_still_reports_everything() {
     assert_eq!(out.code, 99, "{}", out.stderr);
     // The check runs once a second; 100 errors come in well within the first seconds.
     assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
-    assert!(out.stderr.contains(
-        "fnstress: warning: threshold 'error_rate<10%' failed after "
-    ));
+    assert!(out
+        .stderr
+        .contains("fnstress: warning: threshold 'error_rate<10%' failed after "));
     let r = read_json(&json);
     assert_eq!(r["stop_reason"], "threshold");
     assert_eq!(r["abort"]["threshold"], "error_rate<10%");
@@ -163,7 +163,9 @@ fn abort_on_fail_stops_early_and_still_reports_everything() {
     assert_eq!(num(t, "started"), num(t, "completed") + num(t, "cancelled"));
     assert_eq!(num(t, "completed"), server.count());
     assert_eq!(r["thresholds"][0]["pass"], json!(false));
-    assert!(out.stdout.contains("Stopped early: threshold 'error_rate<10%' failed after"));
+    assert!(out
+        .stdout
+        .contains("Stopped early: threshold 'error_rate<10%' failed after"));
 }
 
 #[test]
