@@ -21,13 +21,21 @@ use crate::threshold::{eval, Threshold};
 pub const HELP: &str = include_str!("report_help.txt");
 
 /// The flags `report` takes, for suggestions on a typo.
-const FLAGS: [&str; 5] = ["--json", "--output", "--threshold", "--quiet", "--help"];
+const FLAGS: [&str; 6] = [
+    "--json",
+    "--html",
+    "--output",
+    "--threshold",
+    "--quiet",
+    "--help",
+];
 
 /// What `fnstress report` was asked to do.
 struct Args {
     files: Vec<String>,
     output: OutputFormat,
     json: Option<PathBuf>,
+    html: Option<PathBuf>,
     thresholds: Vec<Threshold>,
 }
 
@@ -61,6 +69,10 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
         json::write_atomic(path, &doc)?;
         messages::info(&format!("wrote the JSON report to {}", path.display()));
     }
+    if let Some(path) = &a.html {
+        report::html::write(path, &doc, "--html")?;
+        messages::info(&format!("wrote the HTML report to {}", path.display()));
+    }
     print_stdout(&doc, a.output);
     if !passed {
         messages::error(&threshold_failure(&doc));
@@ -86,6 +98,9 @@ fn parse(mut args: pico_args::Arguments) -> Result<Args> {
     let json = args
         .opt_value_from_str("--json")
         .map_err(|_| Error::usage("--json: needs a file path"))?;
+    let html = args
+        .opt_value_from_str("--html")
+        .map_err(|_| Error::usage("--html: needs a file path"))?;
     let texts: Vec<String> = args
         .values_from_str("--threshold")
         .map_err(|_| Error::usage("--threshold: needs an expression such as p99<250ms"))?;
@@ -115,6 +130,7 @@ fn parse(mut args: pico_args::Arguments) -> Result<Args> {
         files,
         output,
         json,
+        html,
         thresholds,
     })
 }

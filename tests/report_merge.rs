@@ -275,6 +275,14 @@ fn mismatched_reports_are_refused() {
     let out = run(&["report", &dir.file("missing.json")]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("cannot read"), "{}", out.stderr);
+    let page = dir.file("merged.html");
+    let out = run(&["report", &a, &a, "--html", &page, "-q"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("\"merged_from\":2"),
+        "the page embeds the merged report"
+    );
     let out = run(&["report", &a, "--htm", "x"]);
     assert_eq!(out.code, 2);
     assert!(
