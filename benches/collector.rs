@@ -63,6 +63,7 @@ fn intake(c: &mut Criterion) {
                     progress: None,
                     board: None,
                     start: &start,
+                    thresholds: None,
                 };
                 collect(rx, Stats::new(&ops, 64, false), watch)
             },
