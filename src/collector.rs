@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, TryRecvError};
 
 use crate::live::Board;
+use crate::messages;
 use crate::outcome::{Event, Kind};
 use crate::report::progress::Progress;
-use crate::messages;
 use crate::stats::Stats;
 use crate::threshold::live::{Abort, Watch};
 

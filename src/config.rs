@@ -16,8 +16,8 @@ use crate::error::Result;
 use crate::options::{type_name, ArgKind, Layers, Origin, Setting, Spec};
 use crate::payload::{Workload, DEFAULT_OPS};
 use crate::platform_options::{self as platform, LambdaOptions};
-use crate::target::{redact_url, Function, Route, Target};
 use crate::shard::{self, Shard};
+use crate::target::{redact_url, Function, Route, Target};
 use crate::threshold::{self, Threshold};
 
 const fn opt(key: &'static str, flag: &'static str, short: Option<&'static str>) -> Spec {

@@ -5,13 +5,13 @@
 pub mod csv;
 pub mod distribution;
 pub mod functions;
-pub mod html;
 pub mod gate_text;
+pub mod html;
 pub mod json;
 pub mod merge;
+mod merge_sections;
 pub mod page;
 pub mod progress;
-mod merge_sections;
 pub mod text;
 mod text_functions;
 mod timeline;
