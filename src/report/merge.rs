@@ -68,7 +68,15 @@ pub fn merge(inputs: &[Input]) -> Result<Value, String> {
 
     let mut out = first.doc.clone();
     let obj = out.as_object_mut().expect("checked to be an object");
-    for key in ["shard", "thresholds", "abort", "merged_from", "shards"] {
+    // A warm-up belongs to each run; the merge keeps only the measured part of every report.
+    for key in [
+        "shard",
+        "thresholds",
+        "abort",
+        "merged_from",
+        "shards",
+        "warmup",
+    ] {
         obj.remove(key);
     }
     out["started_at"] = json!(humantime::format_rfc3339_millis(base).to_string());
@@ -81,7 +89,13 @@ pub fn merge(inputs: &[Input]) -> Result<Value, String> {
     out["histogram"] = json!(encode_histogram(&all));
     out["status_codes"] = sum_maps(docs.iter().map(|d| &d["status_codes"]));
     out["errors"] = merged_errors(&docs);
-    out["operations"] = merged_operations(inputs)?;
+    out["operations"] = sections::operations(inputs)?;
+    if docs.iter().any(|d| d["functions"].is_array()) {
+        out["functions"] = sections::functions(inputs)?;
+    }
+    if docs.iter().any(|d| d["connections"].is_object()) {
+        out["connections"] = sum_maps(docs.iter().map(|d| &d["connections"]));
+    }
     out["workers"] = merged_workers(inputs);
     out["timeline"] = timeline::merge(inputs, &offsets)?;
     if out["config"]["load"]["model"] == "open" {
@@ -171,7 +185,7 @@ pub(super) fn add_encoded(
         .map_err(|e| format!("{source}: histograms cannot be added ({e:?})"))
 }
 
-fn sum_counts(objs: &[&Value]) -> Map<String, Value> {
+pub(super) fn sum_counts(objs: &[&Value]) -> Map<String, Value> {
     COUNTS
         .iter()
         .map(|k| {
@@ -201,6 +215,13 @@ fn merged_totals(docs: &[&Value], elapsed: f64) -> Value {
     };
     t.insert("success_rate".into(), json!(round3(rate * 100.0) / 100.0));
     t.insert("bytes_received".into(), json!(bytes));
+    if totals.iter().any(|t| t.get("cold_starts").is_some()) {
+        let cold: u64 = totals
+            .iter()
+            .map(|t| t["cold_starts"].as_u64().unwrap_or(0))
+            .sum();
+        t.insert("cold_starts".into(), json!(cold));
+    }
     Value::Object(t)
 }
 
@@ -227,38 +248,6 @@ fn merged_errors(docs: &[&Value]) -> Value {
             |((_, kind, message), count)| json!({"kind": kind, "message": message, "count": count}),
         )
         .collect()
-}
-
-fn merged_operations(inputs: &[Input]) -> Result<Value, String> {
-    let mut names: Vec<String> = vec![];
-    for op in inputs
-        .iter()
-        .filter_map(|i| i.doc["operations"].as_array())
-        .flatten()
-    {
-        let name = op["name"].as_str().unwrap_or("").to_string();
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    let mut out = vec![];
-    for name in names {
-        let mut parts = vec![];
-        let mut h = new_histogram();
-        for i in inputs {
-            let ops = i.doc["operations"].as_array().into_iter().flatten();
-            for op in ops.filter(|o| o["name"].as_str() == Some(&name)) {
-                add_encoded(&mut h, op.get("histogram"), &i.source)?;
-                parts.push(op);
-            }
-        }
-        let mut v = sum_counts(&parts);
-        v.insert("name".into(), json!(name));
-        v.insert("latency".into(), latency_json(&h));
-        v.insert("histogram".into(), json!(encode_histogram(&h)));
-        out.push(Value::Object(v));
-    }
-    Ok(Value::Array(out))
 }
 
 /// Every worker of every report, labelled with its shard: the report's shard index, or its

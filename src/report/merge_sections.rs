@@ -1,12 +1,13 @@
 //! The sections of a merged report that are not plain sums: the settings, where each shard's
-//! share of workers, requests and rate is added back up, and the open model's corrected
-//! latency, lateness and rates.
+//! share of workers, requests and rate is added back up, the operation and function tables
+//! combined by name, and the open model's corrected latency, lateness and rates.
 
 use serde_json::{json, Value};
 
 use super::json::encode_histogram;
-use super::merge::{sum_histograms, Input};
+use super::merge::{add_encoded, sum_counts, sum_histograms, Input};
 use super::{latency_json, round3};
+use crate::stats::new_histogram;
 use crate::stats::LATE_US;
 
 /// The first report's settings, with the shares added back up: workers, request budgets and
@@ -92,4 +93,72 @@ pub(super) fn open_model(out: &mut Value, inputs: &[Input]) -> Result<(), String
         "shortfall": round3(shortfall),
     });
     Ok(())
+}
+
+pub(super) fn operations(inputs: &[Input]) -> Result<Value, String> {
+    let lists: Vec<(&str, &Value)> = inputs
+        .iter()
+        .map(|i| (i.source.as_str(), &i.doc["operations"]))
+        .collect();
+    merged_by_name(&lists)
+}
+
+/// Per-function tables (with their operations) combined by function name. Init-duration
+/// percentiles of `--log-tail` runs have no histogram in a report, so a merge leaves them out;
+/// the cold-start counts are summed.
+pub(super) fn functions(inputs: &[Input]) -> Result<Value, String> {
+    let lists: Vec<(&str, &Value)> = inputs
+        .iter()
+        .map(|i| (i.source.as_str(), &i.doc["functions"]))
+        .collect();
+    merged_by_name(&lists)
+}
+
+/// Combines arrays of named entries (operations or functions) by name, in order of first
+/// appearance: counts summed, histograms added, latency recomputed.
+fn merged_by_name(lists: &[(&str, &Value)]) -> Result<Value, String> {
+    let mut names: Vec<String> = vec![];
+    for entry in lists.iter().filter_map(|(_, l)| l.as_array()).flatten() {
+        let name = entry["name"].as_str().unwrap_or("").to_string();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let mut out = vec![];
+    for name in names {
+        let mut parts = vec![];
+        let mut inner = vec![];
+        let mut h = new_histogram();
+        for (source, list) in lists {
+            let entries = list.as_array().into_iter().flatten();
+            for e in entries.filter(|e| e["name"].as_str() == Some(&name)) {
+                add_encoded(&mut h, e.get("histogram"), source)?;
+                if e["operations"].is_array() {
+                    inner.push((*source, &e["operations"]));
+                }
+                parts.push(e);
+            }
+        }
+        let mut v = sum_counts(&parts);
+        v.insert("name".into(), json!(name));
+        for key in ["url", "weight"] {
+            if let Some(x) = parts[0].get(key) {
+                v.insert(key.into(), x.clone());
+            }
+        }
+        if parts.iter().any(|p| p.get("cold_starts").is_some()) {
+            let cold: u64 = parts
+                .iter()
+                .map(|p| p["cold_starts"].as_u64().unwrap_or(0))
+                .sum();
+            v.insert("cold_starts".into(), json!(cold));
+        }
+        v.insert("latency".into(), latency_json(&h));
+        v.insert("histogram".into(), json!(encode_histogram(&h)));
+        if !inner.is_empty() {
+            v.insert("operations".into(), merged_by_name(&inner)?);
+        }
+        out.push(Value::Object(v));
+    }
+    Ok(Value::Array(out))
 }

@@ -115,6 +115,10 @@ mod tests {
             corrected_us: 0,
             late_us: 0,
             detail: None,
+            function: 0,
+            init_us: None,
+            connected: false,
+            warmup: false,
         }
     }
 
