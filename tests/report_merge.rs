@@ -378,3 +378,55 @@ fn the_fnstress_event_env_configures_run_below_data_and_flags() {
         out.stderr
     );
 }
+
+#[test]
+fn function_tables_of_several_functions_merge_by_name() {
+    let server = TestServer::start();
+    let dir = TempDir::new("functions");
+    let base = server.base();
+    let paths: Vec<String> = (0..2)
+        .map(|i| {
+            let path = dir.file(&format!("f-{i}.json"));
+            let spec = format!("{i}/2");
+            run_ok(&[
+                "run",
+                "--gateway",
+                &base,
+                "-t",
+                "a=3,b=1",
+                "-n",
+                "80",
+                "-c",
+                "2",
+                "--shard",
+                &spec,
+                "-q",
+                "--json",
+                &path,
+            ]);
+            path
+        })
+        .collect();
+    let m = merged(&paths);
+    let docs: Vec<Value> = paths.iter().map(|p| read_json(p)).collect();
+    for (i, name) in ["a", "b"].iter().enumerate() {
+        let want: u64 = docs
+            .iter()
+            .map(|d| num(&d["functions"][i], "completed"))
+            .sum();
+        assert_eq!(m["functions"][i]["name"], json!(name));
+        assert_eq!(num(&m["functions"][i], "completed"), want, "{name}");
+    }
+    assert_eq!(
+        server.path_count("/run/a") + server.path_count("/run/b"),
+        80
+    );
+    assert_eq!(
+        num(&m["functions"][0], "completed") + num(&m["functions"][1], "completed"),
+        80
+    );
+    assert_eq!(
+        num(&m["functions"][0], "completed"),
+        server.path_count("/run/a")
+    );
+}
