@@ -195,15 +195,20 @@ pub(super) fn sum_counts(objs: &[&Value]) -> Map<String, Value> {
         .collect()
 }
 
+/// Every whole-number count of the reports' totals summed (whatever counts a version adds,
+/// such as `resent` or `cold_starts`), then the rates recomputed from the sums.
 fn merged_totals(docs: &[&Value], elapsed: f64) -> Value {
-    let totals: Vec<&Value> = docs.iter().map(|d| &d["totals"]).collect();
-    let mut t = sum_counts(&totals);
-    let completed = t["completed"].as_u64().unwrap_or(0);
-    let success = t["success"].as_u64().unwrap_or(0);
-    let bytes: u64 = totals
-        .iter()
-        .map(|t| t["bytes_received"].as_u64().unwrap_or(0))
-        .sum();
+    let mut t = Map::new();
+    for totals in docs.iter().filter_map(|d| d["totals"].as_object()) {
+        for (key, v) in totals {
+            if let (Some(n), false) = (v.as_u64(), key.ends_with("_rate")) {
+                let sum = t.get(key).and_then(Value::as_u64).unwrap_or(0) + n;
+                t.insert(key.clone(), json!(sum));
+            }
+        }
+    }
+    let completed = t.get("completed").and_then(Value::as_u64).unwrap_or(0);
+    let success = t.get("success").and_then(Value::as_u64).unwrap_or(0);
     t.insert(
         "rate_per_s".into(),
         json!(round3(completed as f64 / elapsed.max(1e-9))),
@@ -214,14 +219,6 @@ fn merged_totals(docs: &[&Value], elapsed: f64) -> Value {
         success as f64 / completed as f64
     };
     t.insert("success_rate".into(), json!(round3(rate * 100.0) / 100.0));
-    t.insert("bytes_received".into(), json!(bytes));
-    if totals.iter().any(|t| t.get("cold_starts").is_some()) {
-        let cold: u64 = totals
-            .iter()
-            .map(|t| t["cold_starts"].as_u64().unwrap_or(0))
-            .sum();
-        t.insert("cold_starts".into(), json!(cold));
-    }
     Value::Object(t)
 }
 

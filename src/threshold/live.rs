@@ -119,6 +119,8 @@ mod tests {
             init_us: None,
             connected: false,
             warmup: false,
+            resent: false,
+            truncated: false,
         }
     }
 
