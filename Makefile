@@ -90,14 +90,14 @@ image: static
 
 ## Lints the Dockerfiles, validates the Kubernetes manifests, builds the image and runs it.
 check-deploy:
-	IMAGE='$(IMAGE)' scripts/check-deploy.sh
+	IMAGE='$(IMAGE)' deploy/check-deploy.sh
 
 ## SHARDS shard processes against the built-in gateway on a free port, merged into one
 ## report; fails unless the merged completed count equals the gateway's execution count.
 ## FNSTRESS_BIN=path skips the release build.
 distributed: $(if $(FNSTRESS_BIN),,release)
 	FNSTRESS='$(or $(FNSTRESS_BIN),$(BIN))' SHARDS='$(SHARDS)' CONCURRENCY='$(CONCURRENCY)' \
-	  DURATION='$(DURATION)' OUT='$(OUT)' THRESHOLDS='$(THRESHOLDS)' scripts/distributed.sh
+	  DURATION='$(DURATION)' OUT='$(OUT)' THRESHOLDS='$(THRESHOLDS)' bench/distributed.sh
 
 clean:
 	cargo clean
