@@ -205,6 +205,21 @@ const ROWS: &[Row] = &[
     row(&["--rate", "0"], &["--rate", "'0'"]),
     row(&["--rate", "fast"], &["--rate", "'fast'"]),
     row(&["--think", "5..1"], &["--think", "'5..1'"]),
+    // Thresholds, from flags and from the event.
+    row(&["--threshold", "p99<<3"], &["--threshold", "'p99<<3'"]),
+    row(&["--threshold", "foo<1"], &["--threshold", "'foo'"]),
+    row(
+        &["--threshold", "p99{op=nope}<1s"],
+        &["--threshold", "'nope'"],
+    ),
+    row(
+        &["--threshold", "error_rate<150%"],
+        &["--threshold", "'150%'"],
+    ),
+    row(
+        &["-d", r#"{"thresholds": 5}"#],
+        &["key 'thresholds' in -d/--data"],
+    ),
     // Client limits: body size, redirects, TLS switch.
     row(&["--max-body", "lots"], &["--max-body", "'lots'"]),
     row(&["--max-body", "2TiB"], &["--max-body", "'2TiB'"]),
