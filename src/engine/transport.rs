@@ -21,6 +21,40 @@ use ureq::{Error, Timeout};
 /// than this, so a timeout may end up to this much early or late.
 const TIMEOUT_SLACK: Duration = Duration::from_millis(1);
 
+/// Socket timeouts run on the kernel's coarse timer and can end several milliseconds late;
+/// budgets below this are also kept with a precise wait before each read, at the cost of one
+/// more system call per read.
+const PRECISE_BELOW: Duration = Duration::from_secs(2);
+
+/// Waits until the socket has something to read (true) or `budget` passed (false).
+fn wait_readable(stream: &TcpStream, budget: Duration) -> io::Result<bool> {
+    let end = Instant::now() + budget;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        let ts = libc::timespec {
+            tv_sec: left.as_secs() as libc::time_t,
+            tv_nsec: left.subsec_nanos() as libc::c_long,
+        };
+        let mut fd = libc::pollfd {
+            fd: stream.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd that lives across the call, a valid timespec, no signal mask.
+        let n = unsafe { libc::ppoll(&mut fd, 1, &ts, std::ptr::null()) };
+        match n {
+            0 => return Ok(false),
+            n if n > 0 => return Ok(true),
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
 /// The client probes a connection when it returns to the pool and again when it is taken out,
 /// usually microseconds after the answer arrived; a probe or a read this recent is trusted
 /// instead of another system call.
@@ -149,6 +183,11 @@ impl Transport for TcpTransport {
             timeout.not_zero().map(|d| *d),
             |t| stream.set_read_timeout(t),
         )?;
+        if let Some(budget) = timeout.not_zero().map(|d| *d).filter(|d| *d < PRECISE_BELOW) {
+            if !wait_readable(&self.stream, budget)? {
+                return Err(Error::Timeout(timeout.reason));
+            }
+        }
         let input = self.buffers.input_append_buf();
         let amount = loop {
             match (&*self.stream).read(input) {
