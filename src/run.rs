@@ -50,7 +50,8 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
     }
     signals::install()?;
     if let Some(board) = &board {
-        messages::info(&format!(
+        // Printed even with -q: with port 0 this line is the only way to find the dashboard.
+        messages::error(&format!(
             "live dashboard on http://{0}/ (JSON at /api/stats, Prometheus at /metrics)",
             board.addr()
         ));
