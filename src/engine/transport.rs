@@ -183,7 +183,11 @@ impl Transport for TcpTransport {
             timeout.not_zero().map(|d| *d),
             |t| stream.set_read_timeout(t),
         )?;
-        if let Some(budget) = timeout.not_zero().map(|d| *d).filter(|d| *d < PRECISE_BELOW) {
+        if let Some(budget) = timeout
+            .not_zero()
+            .map(|d| *d)
+            .filter(|d| *d < PRECISE_BELOW)
+        {
             if !wait_readable(&self.stream, budget)? {
                 return Err(Error::Timeout(timeout.reason));
             }

@@ -31,6 +31,14 @@ const MUST_MATCH: [(&str, &str); 4] = [
     ("load model", "/config/load/model"),
 ];
 
+/// Settings that may differ between shards of one test, but usually should not: a merge
+/// goes ahead and says so, since the merged header shows the first report's values.
+const SHOULD_MATCH: [(&str, &str); 3] = [
+    ("the operation weights", "/config/mix"),
+    ("the timeout", "/config/timeout_s"),
+    ("the method of sending bodies", "/config/workload"),
+];
+
 /// Count fields summed in `totals` and in each operation.
 const COUNTS: [&str; 11] = [
     "started",
@@ -54,6 +62,7 @@ pub fn merge(inputs: &[Input]) -> Result<Value, String> {
         check(input, first)?;
         starts.push(start_of(input)?);
     }
+    warn_on_differences(inputs, &starts);
     let base = *starts.iter().min().expect("at least one report");
     let end = inputs
         .iter()
@@ -135,6 +144,40 @@ fn check(input: &Input, first: &Input) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Says which settings differ and whether the runs overlapped in time at all.
+fn warn_on_differences(inputs: &[Input], starts: &[SystemTime]) {
+    let first = &inputs[0];
+    for (what, pointer) in SHOULD_MATCH {
+        if let Some(other) = inputs[1..]
+            .iter()
+            .find(|i| i.doc.pointer(pointer) != first.doc.pointer(pointer))
+        {
+            crate::messages::warn(&format!(
+                "{} and {} differ in {what}; the merged header shows {}'s",
+                first.source, other.source, first.source
+            ));
+        }
+    }
+    let spans: Vec<(f64, f64)> = inputs
+        .iter()
+        .zip(starts)
+        .map(|(i, s)| {
+            let begin = s
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            (begin, begin + i.doc["elapsed_s"].as_f64().unwrap_or(0.0))
+        })
+        .collect();
+    let latest_begin = spans.iter().map(|s| s.0).fold(f64::MIN, f64::max);
+    let earliest_end = spans.iter().map(|s| s.1).fold(f64::MAX, f64::min);
+    if latest_begin > earliest_end {
+        crate::messages::warn(
+            "the reports do not overlap in time; rates of the merged report are over the \
+             whole span from the first start to the last end",
+        );
+    }
 }
 
 fn start_of(input: &Input) -> Result<SystemTime, String> {

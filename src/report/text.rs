@@ -153,7 +153,10 @@ fn header(out: &mut String, r: &Value) {
         "Workload   {} ({}), seed {}",
         c["workload"].as_str().unwrap_or("?"),
         mix.join(", "),
-        c["seed"],
+        match &c["seed"] {
+            Value::Null => "as in each merged report".to_string(),
+            seed => seed.to_string(),
+        },
     );
     let mut sent: Vec<String> = c["headers"]
         .as_array()
