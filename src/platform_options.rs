@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::config::{expect_str, get_bool, get_duration, get_string, get_u64};
+use crate::config::{expect_str, get_bool, get_duration, get_string, get_u64, weight_map};
 use crate::error::Result;
 use crate::lambda::Signer;
 use crate::options::{type_name, Layers};
@@ -49,21 +49,7 @@ pub fn function_mix(layers: &Layers) -> Result<Option<Vec<(String, u32)>>> {
             .map(|v| v.as_str().map(|n| (n.to_string(), 1)))
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| s.error("expected an array of function names"))?,
-        Value::Object(map) if !s.is_text() => {
-            let mut pairs = vec![];
-            for (name, w) in map {
-                let w = w
-                    .as_u64()
-                    .filter(|w| *w <= u32::MAX as u64)
-                    .ok_or_else(|| {
-                        s.error(format!(
-                            "weight of '{name}' must be a whole number from 1 to 1000000"
-                        ))
-                    })?;
-                pairs.push((name.clone(), w as u32));
-            }
-            pairs
-        }
+        Value::Object(map) if !s.is_text() => weight_map(s, map)?,
         v => {
             return Err(s.error(format!(
                 "expected a name, \"a=3,b=1\", an array of names or an object of weights, got {}",

@@ -180,19 +180,7 @@ pub(super) fn ops_workload(s: &Setting) -> Result<Workload> {
     match &s.value {
         Value::String(text) => Workload::from_ops_text(text).map_err(|m| s.error(m)),
         Value::Object(map) if !s.is_text() => {
-            let mut pairs = vec![];
-            for (name, w) in map {
-                let w = w
-                    .as_u64()
-                    .filter(|w| *w <= u32::MAX as u64)
-                    .ok_or_else(|| {
-                        s.error(format!(
-                            "weight of '{name}' must be a whole number from 1 to 1000000"
-                        ))
-                    })?;
-                pairs.push((name.clone(), w as u32));
-            }
-            Workload::from_ops(pairs).map_err(|m| s.error(m))
+            Workload::from_ops(weight_map(s, map)?).map_err(|m| s.error(m))
         }
         Value::Array(items) if !s.is_text() => {
             let names = items

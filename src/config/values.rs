@@ -99,3 +99,21 @@ pub fn env_layer(layers: &mut Layers) {
         }
     }
 }
+
+/// Names and weights from a JSON object such as `{"fast": 3, "slow": 1}`; the caller checks the
+/// range, this only refuses what is not a whole number.
+pub fn weight_map(s: &Setting, map: &Map<String, Value>) -> Result<Vec<(String, u32)>> {
+    map.iter()
+        .map(|(name, w)| {
+            let w = w
+                .as_u64()
+                .filter(|w| *w <= u32::MAX as u64)
+                .ok_or_else(|| {
+                    s.error(format!(
+                        "weight of '{name}' must be a whole number from 1 to 1000000"
+                    ))
+                })?;
+            Ok((name.clone(), w as u32))
+        })
+        .collect()
+}

@@ -18,9 +18,9 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// Marks an invocation of `operation` on `function` as started. False when the engine has already cut
-    /// this worker: it must not start anything more, or its outcome would arrive after the
-    /// collector finished.
+    /// Marks an invocation of `operation` on `function` as started. False when the engine has
+    /// already cut this worker: it must not start anything more, or its outcome would arrive
+    /// after the collector finished.
     pub fn begin(&self, operation: u16, function: u16) -> bool {
         self.operation.store(operation, Ordering::Relaxed);
         self.function.store(function, Ordering::Relaxed);
