@@ -22,8 +22,9 @@ STATIC_BIN  := target/x86_64-unknown-linux-gnu/release/fnstress
 build:
 	cargo build
 
+## Quiet recipe lines: `make stress` prints only the report on stdout.
 release:
-	cargo build --release
+	@cargo build --release
 
 ## The test command README gives; .ci/run runs exactly this.
 test:

@@ -16,7 +16,8 @@ Commands:
   serve    start the built-in gateway with demo functions (the default target)
   report   print a saved JSON report, or merge the reports of several shards into one
 
-Run `fnstress <COMMAND> --help` for the options of a command.
+Run `fnstress <COMMAND> --help` (or `fnstress help <COMMAND>`) for the options of a command;
+`fnstress --version` prints the version.
 ";
 
 fn main() {

@@ -69,8 +69,8 @@ Examples:
   API_KEY=s3cret fnstress serve --rate-limit 600
   curl -d '{\"operation\":\"fast\"}' http://127.0.0.1:8080/run/custom-metrics
 
-Ctrl-C or SIGTERM stops it after running invocations finish (at most 10 s); a second one
-stops it at once.
+Ctrl-C or SIGTERM stops it after running invocations finish (at most 10 s), exit code 0;
+a second one stops it at once with exit code 130.
 ";
 
 /// Entry point of `fnstress serve`; returns the exit code.
