@@ -39,20 +39,8 @@ const SHOULD_MATCH: [(&str, &str); 3] = [
     ("the method of sending bodies", "/config/workload"),
 ];
 
-/// Count fields summed in `totals` and in each operation.
-const COUNTS: [&str; 11] = [
-    "started",
-    "completed",
-    "errors",
-    "success",
-    "throttled",
-    "http_error",
-    "function_error",
-    "timeout",
-    "connect_error",
-    "io_error",
-    "cancelled",
-];
+/// Derived counts that stand beside one count per outcome kind in each operation.
+const DERIVED_COUNTS: [&str; 3] = ["started", "completed", "errors"];
 
 /// Merges reports into one; the error names the report and the setting at fault.
 pub fn merge(inputs: &[Input]) -> Result<Value, String> {
@@ -229,8 +217,10 @@ pub(super) fn add_encoded(
 }
 
 pub(super) fn sum_counts(objs: &[&Value]) -> Map<String, Value> {
-    COUNTS
+    let kinds = crate::outcome::Kind::ALL.map(crate::outcome::Kind::key);
+    DERIVED_COUNTS
         .iter()
+        .chain(kinds.iter())
         .map(|k| {
             let n: u64 = objs.iter().map(|o| o[*k].as_u64().unwrap_or(0)).sum();
             (k.to_string(), json!(n))
