@@ -52,6 +52,7 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
         .map(|f| read(f))
         .collect::<Result<Vec<Input>>>()?;
     let mut doc = if inputs.len() == 1 {
+        merge::check_one(&inputs[0]).map_err(Error::usage)?;
         inputs[0].doc.clone()
     } else {
         let merged = merge::merge(&inputs).map_err(Error::usage)?;

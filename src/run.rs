@@ -56,9 +56,22 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
             board.addr()
         ));
     }
+    let target = match cfg.functions.as_slice() {
+        [_] => crate::target::redact_url(&cfg.target.url),
+        several => {
+            let names: Vec<String> = several
+                .iter()
+                .map(|f| format!("{}={}", f.name, f.weight))
+                .collect();
+            format!(
+                "the functions {} (route {})",
+                names.join(","),
+                cfg.target.route.label()
+            )
+        }
+    };
     messages::info(&format!(
-        "invoking {} with {} workers{}",
-        crate::target::redact_url(&cfg.target.url),
+        "invoking {target} with {} workers{}",
         cfg.concurrency,
         match (cfg.duration, cfg.requests) {
             (Some(d), Some(n)) => format!(" for {} or {n} invocations", crate::duration::format(d)),
