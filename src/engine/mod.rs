@@ -7,6 +7,7 @@ mod conn_watch;
 mod connections;
 mod gate;
 mod invoke;
+mod limits;
 pub mod pacer;
 mod resolve;
 mod rotation;
@@ -28,11 +29,9 @@ use crate::report::progress::Progress;
 use crate::stats::Stats;
 use crate::threshold::live::{Abort, Watch};
 use gate::Gate;
+use limits::{spawn_error, WORKER_STACK};
 use slots::Slot;
 
-/// Worker threads only hold an HTTP client and a few buffers; small stacks let 10,000 of
-/// them start on an ordinary machine.
-const WORKER_STACK: usize = 256 * 1024;
 
 /// Why the run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +120,7 @@ pub fn run(
     board: Option<&Board>,
     report: impl FnOnce(RunResult) -> Result<i32>,
 ) -> Result<i32> {
+    limits::check_address_space(cfg.concurrency)?;
     let shared = Shared {
         cfg,
         gate: Gate::default(),
@@ -315,38 +315,5 @@ fn wait_for_workers(shared: &Shared, until: Instant) {
     while shared.finished.load(Ordering::SeqCst) < shared.cfg.concurrency && Instant::now() < until
     {
         thread::sleep(Duration::from_millis(2));
-    }
-}
-
-fn spawn_error(id: usize, wanted: usize, e: &std::io::Error) -> Error {
-    let threads_max = std::fs::read_to_string("/proc/sys/kernel/threads-max")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into());
-    let nproc = soft_limit(libc::RLIMIT_NPROC, 1);
-    let address_space = soft_limit(libc::RLIMIT_AS, 1024 * 1024);
-    Error::usage(format!(
-        "--concurrency {wanted}: could not start worker thread {} ({e}); the OS allows \
-         {nproc} processes per user (ulimit -u), {threads_max} threads in all and \
-         {address_space} MiB of address space (ulimit -v; each worker reserves a \
-         {} KiB stack); lower --concurrency or raise the limit",
-        id + 1,
-        WORKER_STACK / 1024
-    ))
-}
-
-/// A soft resource limit in `unit`s, as text for messages.
-fn soft_limit(resource: libc::__rlimit_resource_t, unit: u64) -> String {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit only writes into the struct it is given.
-    if unsafe { libc::getrlimit(resource, &mut lim) } != 0 {
-        return "unknown".into();
-    }
-    if lim.rlim_cur == libc::RLIM_INFINITY {
-        "unlimited".into()
-    } else {
-        (lim.rlim_cur / unit).to_string()
     }
 }
