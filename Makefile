@@ -55,6 +55,7 @@ stress: release
 ## Benchmarks that print figures: peers side by side (writes bench/RESULTS.md), the gateway's
 ## throughput, open-model accuracy, and the collector's intake (criterion).
 bench: release bench-tools
+	cargo build --release --example ceiling
 	cd bench && python3 peers.py
 	cd bench && python3 gateway.py
 	cd bench && python3 rate.py

@@ -1,5 +1,8 @@
 """fnstress beside wrk, hey and oha against nginx on loopback, at concurrency 1, 64 and 1000.
 
+Two more rows measure the ceilings of fnstress's design (bench/ceiling.rs): a bare blocking
+socket loop per thread ("socket-loop") and the same loop through ureq ("ureq-loop").
+
 Tools alternate within each concurrency so drift hits all of them alike. For each run it
 records invocations per second, CPU seconds per 10,000 (user + system, from the kernel) and
 peak RSS, prints a table with fnstress's ratios to each peer and writes bench/RESULTS.md.
@@ -48,13 +51,28 @@ def oha(url, c):
     return m, r["summary"]["requestsPerSec"], r["latencyPercentiles"]["p50"] * 1000.0
 
 
-TOOLS = {"fnstress": fnstress, "wrk": wrk, "hey": hey, "oha": oha}
+CEILING = ROOT / "target" / "release" / "examples" / "ceiling"
+
+
+def ceiling(mode):
+    def run(url, c):
+        m = measure([str(CEILING), mode, url, str(c), str(SECONDS)])
+        r = json.loads(m.stdout)
+        return m, r["rate_per_s"], r["p50_ms"]
+    return run
+
+
+TOOLS = {"fnstress": fnstress, "wrk": wrk, "hey": hey, "oha": oha,
+         "socket-loop": ceiling("socket"), "ureq-loop": ceiling("ureq")}
+PEERS = ("wrk", "hey", "oha", "socket-loop", "ureq-loop")
 
 
 def main() -> None:
     missing = [t for t in ("wrk", "hey", "oha") if not shutil.which(t)]
     if missing:
         raise SystemExit(f"bench: missing {', '.join(missing)} (make bench installs them)")
+    if not CEILING.exists():
+        raise SystemExit("bench: build the ceilings first: cargo build --release --example ceiling")
     rows = []
     with Nginx() as nginx:
         for c in LEVELS:
@@ -85,10 +103,18 @@ def write(rows) -> None:
               "|---:|---|---:|---:|---:|---:|"]
     for c in LEVELS:
         mine = next(r for r in rows if r[0] == c and r[1] == "fnstress")
-        for peer in ("wrk", "hey", "oha"):
+        for peer in PEERS:
             p = next(r for r in rows if r[0] == c and r[1] == peer)
             lines.append(f"| {c} | {peer} | {mine[2] / p[2]:.2f} | {mine[3] / p[3]:.2f} | "
                          f"{mine[4] / p[4]:.2f} | {mine[5] / p[5]:.2f} |")
+    lines += ["", "The design's ceilings relative to the async peers (rate ratio): what one blocking "
+              "thread per connection reaches with no HTTP library (socket-loop) and through ureq "
+              "(ureq-loop).", "", "| c | ceiling | × oha | × wrk |", "|---:|---|---:|---:|"]
+    for c in LEVELS:
+        rate = {r[1]: r[2] for r in rows if r[0] == c}
+        for loop in ("socket-loop", "ureq-loop"):
+            lines.append(f"| {c} | {loop} | {rate[loop] / rate['oha']:.2f} | "
+                         f"{rate[loop] / rate['wrk']:.2f} |")
     text = "\n".join(lines) + "\n"
     (ROOT / "bench" / "RESULTS.md").write_text(text)
     print("\n" + text)

@@ -13,7 +13,7 @@ mod resolve;
 mod rotation;
 pub mod signals;
 mod slots;
-mod transport;
+pub mod transport;
 mod worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

@@ -1,9 +1,10 @@
 //! The TCP transport under every worker's HTTP client. A stress tool's own cost per invocation
 //! is mostly system calls, and the client's stock transport spends ten on a keep-alive
 //! invocation: a liveness probe made of three calls (twice), and two socket-option calls to
-//! re-arm timeouts whose budget shrank by microseconds. This one spends four: send, receive,
-//! and a one-call probe when the connection leaves and re-enters the pool. TLS still runs on
-//! top of it through the client's own TLS connector.
+//! re-arm timeouts whose budget shrank by microseconds. This one spends two: one send for the
+//! whole request (the client hands over head and body separately; they are held until the
+//! first read) and one receive, plus a one-call probe when the connection has been idle. TLS
+//! still runs on top of it through the client's own TLS connector.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -25,6 +26,10 @@ const TIMEOUT_SLACK: Duration = Duration::from_millis(1);
 /// budgets below this are also kept with a precise wait before each read, at the cost of one
 /// more system call per read.
 const PRECISE_BELOW: Duration = Duration::from_secs(2);
+
+/// Held output is sent once it reaches this size, so a large body streams instead of piling
+/// up in memory.
+const HOLD_AT_MOST: usize = 16 * 1024;
 
 /// Waits until the socket has something to read (true) or `budget` passed (false).
 fn wait_readable(stream: &TcpStream, budget: Duration) -> io::Result<bool> {
@@ -98,6 +103,8 @@ impl<In: Transport> Connector<In> for TcpConnector {
                         read_timeout: None,
                         write_timeout: None,
                         probed_open: None,
+                        held: Vec::new(),
+                        held_timeout: None,
                     })));
                 }
                 Err(e)
@@ -123,6 +130,11 @@ pub struct TcpTransport {
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
     probed_open: Option<Instant>,
+    /// Output handed over but not sent yet: it goes out with the next output, or before the
+    /// next read, since only then must the peer have it.
+    held: Vec<u8>,
+    /// The write budget of the newest held output.
+    held_timeout: Option<(Option<Duration>, Timeout)>,
 }
 
 /// Re-arms a socket timeout when it moved by more than [`TIMEOUT_SLACK`].
@@ -160,19 +172,16 @@ impl Transport for TcpTransport {
         if timeout.after.is_zero() {
             return Err(Error::Timeout(timeout.reason));
         }
-        let stream = &*self.stream;
-        rearm(
-            &mut self.write_timeout,
-            timeout.not_zero().map(|d| *d),
-            |t| stream.set_write_timeout(t),
-        )?;
-        let output = &self.buffers.output()[..amount];
-        (&*self.stream)
-            .write_all(output)
-            .map_err(|e| io_error(e, timeout.reason))
+        self.held.extend_from_slice(&self.buffers.output()[..amount]);
+        self.held_timeout = Some((timeout.not_zero().map(|d| *d), timeout.reason));
+        if self.held.len() >= HOLD_AT_MOST {
+            self.send_held()?;
+        }
+        Ok(())
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
+        self.send_held()?;
         let timeout = timeout.for_read();
         if timeout.after.is_zero() {
             return Err(Error::Timeout(timeout.reason));
@@ -216,6 +225,18 @@ impl Transport for TcpTransport {
 }
 
 impl TcpTransport {
+    /// Sends the held output in one write, under the newest write budget.
+    fn send_held(&mut self) -> Result<(), Error> {
+        let Some((budget, reason)) = self.held_timeout.take() else {
+            return Ok(());
+        };
+        let mut stream = &*self.stream;
+        rearm(&mut self.write_timeout, budget, |t| stream.set_write_timeout(t))?;
+        let sent = stream.write_all(&self.held).map_err(|e| io_error(e, reason));
+        self.held.clear();
+        sent
+    }
+
     /// Asks the kernel, without blocking, whether the connection can take a request.
     fn probe(&self) -> bool {
         let mut byte = 0u8;
@@ -232,6 +253,24 @@ impl TcpTransport {
         // Only "nothing to read yet" means open: 0 is the peer's close, bytes before a request
         // are garbage, and any other error is a broken connection.
         n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
+    }
+}
+
+impl Drop for TcpTransport {
+    fn drop(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        // Only a TLS close notice can still be held here; it is worth one try, not a wait.
+        // SAFETY: the pointer and length describe `held`, which outlives the call.
+        unsafe {
+            libc::send(
+                self.stream.as_raw_fd(),
+                self.held.as_ptr().cast(),
+                self.held.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            );
+        }
     }
 }
 
@@ -260,5 +299,58 @@ mod tests {
             .unwrap();
             assert_eq!(calls, want_calls, "{wanted:?}");
         }
+    }
+
+    fn transport(stream: TcpStream) -> TcpTransport {
+        TcpTransport {
+            stream: Arc::new(stream),
+            buffers: LazyBuffers::new(1024, 1024),
+            read_timeout: None,
+            write_timeout: None,
+            probed_open: None,
+            held: Vec::new(),
+            held_timeout: None,
+        }
+    }
+
+    fn hand_over(t: &mut TcpTransport, bytes: &[u8]) {
+        t.buffers.output()[..bytes.len()].copy_from_slice(bytes);
+        t.transmit_output(bytes.len(), NextTimeout::default()).unwrap();
+    }
+
+    #[test]
+    fn head_and_body_leave_in_one_write_before_the_first_read() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut t = transport(TcpStream::connect(listener.local_addr().unwrap()).unwrap());
+        let (mut peer, _) = listener.accept().unwrap();
+        hand_over(&mut t, b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n");
+        hand_over(&mut t, b"{}");
+        peer.set_nonblocking(true).unwrap();
+        let mut got = [0u8; 256];
+        let early = peer.read(&mut got).map_err(|e| e.kind());
+        assert_eq!(early, Err(io::ErrorKind::WouldBlock), "sent before the read");
+        peer.set_nonblocking(false).unwrap();
+        let answer = std::thread::spawn(move || {
+            let n = peer.read(&mut got).unwrap();
+            peer.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap();
+            got[..n].to_vec()
+        });
+        assert!(t.await_input(NextTimeout::default()).unwrap());
+        let request = answer.join().unwrap();
+        assert_eq!(request, b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n{}");
+    }
+
+    #[test]
+    fn a_large_body_is_sent_as_it_comes() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut t = transport(TcpStream::connect(listener.local_addr().unwrap()).unwrap());
+        let (mut peer, _) = listener.accept().unwrap();
+        for _ in 0..HOLD_AT_MOST / 1024 {
+            hand_over(&mut t, &[b'x'; 1024]);
+        }
+        assert!(t.held.is_empty(), "a full hold is sent at once");
+        let mut got = vec![0u8; HOLD_AT_MOST];
+        peer.read_exact(&mut got).unwrap();
+        assert!(got.iter().all(|b| *b == b'x'));
     }
 }
