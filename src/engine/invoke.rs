@@ -210,19 +210,16 @@ impl Invoker {
                 return answer(Kind::IoError, e);
             }
         }
-        // The agent already carries the run's timeout; a request of its own is configured only
-        // near the deadline, where the budget is shorter.
-        let request = if timeout < self.timeout {
-            self.agent
-                .configure_request(request)
-                .timeout_global(Some(timeout))
-                .build()
-        } else {
-            request
-        };
         self.watch.reset();
         let sent = Instant::now();
-        let mut response = match self.agent.run(request) {
+        let ran = if self.sends_body {
+            self.run(request, timeout)
+        } else {
+            // Without a body the request carries no `content-length: 0` either, as peers send it.
+            let (parts, _) = request.into_parts();
+            self.run(http::Request::from_parts(parts, ()), timeout)
+        };
+        let mut response = match ran {
             Ok(r) => r,
             Err(e) => {
                 let mut a = Answer {
@@ -283,6 +280,27 @@ impl Invoker {
             truncated,
             closed_unanswered: false,
         }
+    }
+}
+
+impl Invoker {
+    /// Runs one request on the agent within `timeout`.
+    fn run<B: ureq::AsSendBody>(
+        &self,
+        request: http::Request<B>,
+        timeout: Duration,
+    ) -> Result<http::Response<ureq::Body>, ureq::Error> {
+        // The agent already carries the run's timeout; a request of its own is configured only
+        // near the deadline, where the budget is shorter.
+        if timeout < self.timeout {
+            let request = self
+                .agent
+                .configure_request(request)
+                .timeout_global(Some(timeout))
+                .build();
+            return self.agent.run(request);
+        }
+        self.agent.run(request)
     }
 }
 
