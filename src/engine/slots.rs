@@ -9,8 +9,10 @@ const BUSY: u8 = 1;
 const SENDING: u8 = 2;
 const CUT: u8 = 3;
 
-/// The state of one worker's current invocation.
+/// The state of one worker's current invocation. Each sits on its own cache line: workers
+/// write their slots on every invocation, and neighbours sharing a line would stall each other.
 #[derive(Default)]
+#[repr(align(64))]
 pub struct Slot {
     state: AtomicU8,
     operation: AtomicU16,

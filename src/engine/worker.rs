@@ -103,7 +103,9 @@ impl Worker<'_> {
             }
             // Warm-up invocations take no ticket: the budget counts measured ones.
             let warmup = self.in_warmup();
-            if (!warmup && self.take_ticket().is_none()) || !self.invoke(None, warmup) {
+            // Without a budget no ticket is needed, and the shared counter is left alone.
+            let budget = self.shared.cfg.requests.is_some();
+            if (budget && !warmup && self.take_ticket().is_none()) || !self.invoke(None, warmup) {
                 break;
             }
             if let Some((min, max)) = think {
