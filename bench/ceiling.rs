@@ -6,12 +6,14 @@
 //! `ceiling ureq URL C SECONDS`: the same loop through ureq with fnstress's own transport and
 //! a pinned address, but no counting, histograms or channel. What the HTTP client allows.
 //!
-//! Prints one JSON line: invocations per second and the median latency in milliseconds.
+//! Prints one JSON line: invocations per second and the median latency in milliseconds. Bad
+//! arguments exit 2 with one line; a failure of the target (refused, stalled for 10 s, a
+//! broken answer) exits 1 naming it.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use fnstress::engine::transport::TcpConnector;
@@ -19,72 +21,155 @@ use hdrhistogram::Histogram;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{Connector, NextTimeout};
 
-fn main() {
+/// Socket timeouts: a target that stops answering ends the measurement with an error.
+const STALL: Duration = Duration::from_secs(10);
+
+struct Args {
+    ureq: bool,
+    uri: http::Uri,
+    addr: SocketAddr,
+    concurrency: usize,
+    seconds: u64,
+}
+
+fn parse_args() -> Result<Args, String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [mode, url, c, secs] = args.as_slice() else {
-        eprintln!("usage: ceiling socket|ureq URL CONCURRENCY SECONDS");
-        std::process::exit(2);
+        return Err("usage: ceiling socket|ureq URL CONCURRENCY SECONDS".into());
     };
-    let uri: http::Uri = url.parse().expect("URL");
-    let host = uri.host().expect("URL host").to_string();
+    let ureq = match mode.as_str() {
+        "socket" => false,
+        "ureq" => true,
+        _ => return Err(format!("mode {mode:?}: accepted are socket and ureq")),
+    };
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| format!("URL {url:?}: {e}; accepted is http://HOST[:PORT]/PATH"))?;
+    if uri.scheme_str() != Some("http") || uri.host().is_none() {
+        return Err(format!("URL {url:?}: accepted is plain http://HOST[:PORT]/PATH"));
+    }
     let port = uri.port_u16().unwrap_or(80);
-    let addr = (host.as_str(), port).to_socket_addrs().unwrap().next().unwrap();
-    let c: usize = c.parse().expect("concurrency");
-    let secs: u64 = secs.parse().expect("seconds");
+    let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
+    let addr = (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| format!("URL {url:?}: cannot resolve {host}"))?;
+    let concurrency = c
+        .parse()
+        .ok()
+        .filter(|n| (1..=100_000).contains(n))
+        .ok_or_else(|| format!("CONCURRENCY {c:?}: accepted is a whole number 1 to 100000"))?;
+    let seconds = secs
+        .parse()
+        .ok()
+        .filter(|n| (1..=3600).contains(n))
+        .ok_or_else(|| format!("SECONDS {secs:?}: accepted is a whole number 1 to 3600"))?;
+    Ok(Args {
+        ureq,
+        uri,
+        addr,
+        concurrency,
+        seconds,
+    })
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("ceiling: {e}");
+            std::process::exit(2);
+        }
+    };
     let stop = AtomicBool::new(false);
+    let failure = OnceLock::new();
     let all = Mutex::new(Histogram::<u64>::new(3).unwrap());
     std::thread::scope(|s| {
-        for _ in 0..c {
-            let (stop, all, uri, host) = (&stop, &all, &uri, &host);
+        for _ in 0..args.concurrency {
+            let (stop, all, failure, args) = (&stop, &all, &failure, &args);
             std::thread::Builder::new()
                 .stack_size(256 * 1024)
                 .spawn_scoped(s, move || {
                     let mut hist = Histogram::<u64>::new(3).unwrap();
-                    match mode.as_str() {
-                        "socket" => socket_loop(addr, host, uri, stop, &mut hist),
-                        _ => ureq_loop(addr, uri, stop, &mut hist),
+                    let ran = match args.ureq {
+                        false => socket_loop(args, stop, &mut hist),
+                        true => ureq_loop(args, stop, &mut hist),
+                    };
+                    if let Err(e) = ran {
+                        let _ = failure.set(e);
+                        stop.store(true, Ordering::Relaxed);
                     }
                     all.lock().unwrap().add(&hist).unwrap();
                 })
                 .expect("spawn");
         }
-        std::thread::sleep(Duration::from_secs(secs));
+        let end = Instant::now() + Duration::from_secs(args.seconds);
+        while !stop.load(Ordering::Relaxed) && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         stop.store(true, Ordering::Relaxed);
     });
+    if let Some(e) = failure.get() {
+        eprintln!("ceiling: {e}");
+        std::process::exit(1);
+    }
     let hist = all.into_inner().unwrap();
     println!(
         "{{\"rate_per_s\": {:.1}, \"p50_ms\": {:.4}}}",
-        hist.len() as f64 / secs as f64,
+        hist.len() as f64 / args.seconds as f64,
         hist.value_at_quantile(0.5) as f64 / 1000.0
     );
 }
 
-fn socket_loop(
-    addr: SocketAddr,
-    host: &str,
-    uri: &http::Uri,
-    stop: &AtomicBool,
-    hist: &mut Histogram<u64>,
-) {
-    let request = format!("GET {} HTTP/1.1\r\nHost: {host}\r\n\r\n", uri.path());
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_nodelay(true).unwrap();
+fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
+    let stream = TcpStream::connect_timeout(&addr, STALL).map_err(|e| format!("{addr}: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(STALL)).map_err(|e| e.to_string())?;
+    stream.set_write_timeout(Some(STALL)).map_err(|e| e.to_string())?;
+    Ok(stream)
+}
+
+/// One write and reads until the answer's end; a keep-alive connection the server closed
+/// before answering is opened again and the request sent once more.
+fn socket_loop(args: &Args, stop: &AtomicBool, hist: &mut Histogram<u64>) -> Result<(), String> {
+    let target = args.uri.path_and_query().map_or("/", |p| p.as_str());
+    let host = args.uri.authority().map_or("", |a| a.as_str());
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nuser-agent: ceiling\r\naccept: */*\r\nhost: {host}\r\n\r\n"
+    );
+    let mut stream = connect(args.addr)?;
     let mut buf = vec![0u8; 8192];
     while !stop.load(Ordering::Relaxed) {
         let sent = Instant::now();
-        stream.write_all(request.as_bytes()).expect("write");
         let mut got = 0;
+        let mut fresh = false;
+        stream.write_all(request.as_bytes()).map_err(|e| format!("send: {e}"))?;
         loop {
-            let n = stream.read(&mut buf[got..]).expect("read");
-            assert!(n > 0, "the server closed the connection");
+            let n = stream.read(&mut buf[got..]).map_err(|e| format!("receive: {e}"))?;
+            if n == 0 && got == 0 && !fresh {
+                stream = connect(args.addr)?;
+                fresh = true;
+                stream.write_all(request.as_bytes()).map_err(|e| format!("send: {e}"))?;
+                continue;
+            }
+            if n == 0 {
+                return Err("the server closed the connection mid-answer".into());
+            }
             got += n;
             if let Some(end) = answer_end(&buf[..got]) {
-                assert_eq!(end, got, "one answer at a time");
+                if end != got {
+                    return Err("the server sent more than one answer".into());
+                }
                 break;
+            }
+            if got == buf.len() {
+                return Err("an answer larger than 8 KiB".into());
             }
         }
         hist.record(sent.elapsed().as_micros() as u64).unwrap();
     }
+    Ok(())
 }
 
 /// Where a complete answer with a Content-Length body ends, once it is all in `buf`.
@@ -117,25 +202,26 @@ impl Resolver for Pinned {
     }
 }
 
-fn ureq_loop(addr: SocketAddr, uri: &http::Uri, stop: &AtomicBool, hist: &mut Histogram<u64>) {
+fn ureq_loop(args: &Args, stop: &AtomicBool, hist: &mut Histogram<u64>) -> Result<(), String> {
     // The same client settings as a worker's: see engine/invoke.rs.
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
+        .timeout_global(Some(STALL))
         .max_idle_connections(1)
         .max_idle_connections_per_host(1)
         .accept_encoding(ureq::config::AutoHeaderValue::None)
         .input_buffer_size(8 * 1024)
         .output_buffer_size(4 * 1024)
         .build();
-    let agent = ureq::Agent::with_parts(config, ().chain(TcpConnector), Pinned(addr));
+    let agent = ureq::Agent::with_parts(config, ().chain(TcpConnector), Pinned(args.addr));
     let mut buf = vec![0u8; 4096];
     while !stop.load(Ordering::Relaxed) {
-        let request = http::Request::get(uri.clone()).body(()).unwrap();
+        let request = http::Request::get(args.uri.clone()).body(()).unwrap();
         let sent = Instant::now();
-        let mut response = agent.run(request).expect("invoke");
+        let mut response = agent.run(request).map_err(|e| e.to_string())?;
         let mut body = response.body_mut().as_reader();
-        while body.read(&mut buf).expect("read body") > 0 {}
+        while body.read(&mut buf).map_err(|e| e.to_string())? > 0 {}
         hist.record(sent.elapsed().as_micros() as u64).unwrap();
     }
+    Ok(())
 }

@@ -81,6 +81,9 @@ def main() -> None:
             k = LEVELS.index(c) % len(order)
             for name in order[k:] + order[:k]:
                 m, rps, p50 = TOOLS[name](nginx.url, c)
+                if m.code != 0:
+                    tail = (m.stderr.strip().splitlines() or ["no output"])[-1]
+                    raise SystemExit(f"bench: {name} at c={c} exited {m.code}: {tail}")
                 total = rps * SECONDS
                 cpu = m.cpu_s / total * 10_000 if total else float("nan")
                 rows.append((c, name, rps, cpu, m.peak_rss_mib, p50))
@@ -88,6 +91,11 @@ def main() -> None:
                       f"rss {m.peak_rss_mib:7.1f} MiB  p50 {p50:.3f} ms", flush=True)
                 time.sleep(1)
     write(rows)
+
+
+def ratio(mine: float, theirs: float) -> str:
+    """mine / theirs, or n/a when a peer printed zero (hey rounds p50 to 0.1 ms)."""
+    return f"{mine / theirs:.2f}" if theirs and theirs == theirs else "n/a"
 
 
 def write(rows) -> None:
@@ -105,16 +113,16 @@ def write(rows) -> None:
         mine = next(r for r in rows if r[0] == c and r[1] == "fnstress")
         for peer in PEERS:
             p = next(r for r in rows if r[0] == c and r[1] == peer)
-            lines.append(f"| {c} | {peer} | {mine[2] / p[2]:.2f} | {mine[3] / p[3]:.2f} | "
-                         f"{mine[4] / p[4]:.2f} | {mine[5] / p[5]:.2f} |")
+            cells = " | ".join(ratio(mine[i], p[i]) for i in (2, 3, 4, 5))
+            lines.append(f"| {c} | {peer} | {cells} |")
     lines += ["", "The design's ceilings relative to the async peers (rate ratio): what one blocking "
               "thread per connection reaches with no HTTP library (socket-loop) and through ureq "
               "(ureq-loop).", "", "| c | ceiling | × oha | × wrk |", "|---:|---|---:|---:|"]
     for c in LEVELS:
         rate = {r[1]: r[2] for r in rows if r[0] == c}
         for loop in ("socket-loop", "ureq-loop"):
-            lines.append(f"| {c} | {loop} | {rate[loop] / rate['oha']:.2f} | "
-                         f"{rate[loop] / rate['wrk']:.2f} |")
+            lines.append(f"| {c} | {loop} | {ratio(rate[loop], rate['oha'])} | "
+                         f"{ratio(rate[loop], rate['wrk'])} |")
     text = "\n".join(lines) + "\n"
     (ROOT / "bench" / "RESULTS.md").write_text(text)
     print("\n" + text)

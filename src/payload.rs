@@ -31,6 +31,14 @@ pub struct Workload {
     pub source: String,
 }
 
+impl Workload {
+    /// True when the bodies are the user's (`--body`, `--body-file`, `--payloads`) rather than
+    /// the generated event: those are sent whatever the method.
+    pub fn is_users_body(&self) -> bool {
+        self.source != "ops"
+    }
+}
+
 /// The default operations of the `custom-metrics` demo function.
 pub const DEFAULT_OPS: &str = "default,fast,slow,error";
 

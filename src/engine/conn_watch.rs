@@ -55,20 +55,20 @@ impl<C> Watcher<C> {
 }
 
 impl<C: Connector> Connector for Watcher<C> {
-    type Out = Watched;
+    type Out = Watched<C::Out>;
 
     fn connect(
         &self,
         details: &ConnectionDetails,
         chained: Option<()>,
-    ) -> Result<Option<Watched>, Error> {
+    ) -> Result<Option<Self::Out>, Error> {
         self.watch.fresh.store(true, Ordering::Relaxed);
         let made = self.inner.connect(details, chained)?;
         self.watch
             .connected
             .store(made.is_some(), Ordering::Relaxed);
         Ok(made.map(|inner| Watched {
-            inner: Box::new(inner),
+            inner,
             watch: Arc::clone(&self.watch),
         }))
     }
@@ -76,12 +76,12 @@ impl<C: Connector> Connector for Watcher<C> {
 
 /// A transport that reports input to its [`Watch`] and otherwise only forwards.
 #[derive(Debug)]
-pub struct Watched {
-    inner: Box<dyn Transport>,
+pub struct Watched<T> {
+    inner: T,
     watch: Arc<Watch>,
 }
 
-impl Transport for Watched {
+impl<T: Transport> Transport for Watched<T> {
     fn buffers(&mut self) -> &mut dyn Buffers {
         self.inner.buffers()
     }

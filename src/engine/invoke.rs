@@ -116,10 +116,13 @@ impl Invoker {
         let connector = Watcher::new(counting, Arc::clone(&watch));
         let agent = Agent::with_parts(config, connector, resolver.clone());
         let method = cfg.target.method.clone();
-        let sends_body = !matches!(
-            method,
-            Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
-        );
+        // The generated event goes only with methods that carry a body; a body the user gave
+        // goes with any method, as curl, hey and oha send it.
+        let sends_body = cfg.workload.is_users_body()
+            || !matches!(
+                method,
+                Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+            );
         let mut headers = Vec::new();
         let has_content_type = cfg
             .headers
