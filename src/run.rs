@@ -32,6 +32,7 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
         );
     }
     raise_fd_limit(cfg.concurrency)?;
+    crate::engine::check_address_space(cfg.concurrency)?;
     if let Some(path) = &cfg.json_path {
         check_report_path(path, "--json")?;
     }

@@ -17,7 +17,7 @@ fn too_little_address_space_is_refused_before_any_thread_starts() {
     };
     let server = TestServer::start();
     let url = server.url("/ok");
-    // 9000 workers need over 2 GB for their stacks; 1.5 GB is refused up front.
+    // 9000 workers need over 2.8 GB for their stacks alone; 1.5 GB is refused up front.
     let out = Command::new(prlimit)
         .args(["--as=1500000000", support::BIN, "run", "--url", &url])
         .args(["-c", "9000", "-n", "10", "-q"])
@@ -25,11 +25,17 @@ fn too_little_address_space_is_refused_before_any_thread_starts() {
         .expect("run prlimit");
     let stderr = assert_usage_error(&out);
     assert!(
-        stderr.starts_with("fnstress: --concurrency 9000: the workers need about 2"),
+        stderr.starts_with("fnstress: --concurrency 9000: the workers need about "),
         "{stderr}"
     );
     assert!(stderr.contains("(ulimit -v)"), "{stderr}");
     assert!(stderr.contains("the OS allows 1430 MiB"), "{stderr}");
+    let need: u64 = stderr["fnstress: --concurrency 9000: the workers need about ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a size in MiB");
+    assert!(need >= 9000 * 320 / 1024, "{stderr}");
     assert_eq!(server.count(), 0, "an invocation was sent");
 }
 

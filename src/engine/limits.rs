@@ -11,9 +11,13 @@ pub const WORKER_STACK: usize = 256 * 1024;
 /// thread's own descriptor and TLS.
 const WORKER_EXTRA: u64 = 64 * 1024;
 
+/// glibc gives threads their own malloc arenas, up to eight per CPU, and each reserves this
+/// much address space up front.
+const ARENA: u64 = 64 * 1024 * 1024;
+
 const MIB: u64 = 1024 * 1024;
 
-/// Refuses before any thread starts when the workers' stacks alone cannot fit under
+/// Refuses, before anything starts, a `--concurrency` whose threads cannot fit under
 /// `ulimit -v`. Past that limit a thread may start and then fail to map its signal stack,
 /// which the runtime can only abort on, so the clear error has to come first.
 pub fn check_address_space(concurrency: usize) -> Result<(), Error> {
@@ -21,16 +25,20 @@ pub fn check_address_space(concurrency: usize) -> Result<(), Error> {
         return Ok(());
     };
     let in_use = vm_size().unwrap_or(0);
-    let need = concurrency as u64 * (WORKER_STACK as u64 + WORKER_EXTRA);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let arenas = (concurrency as u64).min(8 * cpus);
+    let stacks = concurrency as u64 * (WORKER_STACK as u64 + WORKER_EXTRA);
+    let need = stacks + arenas * ARENA;
     if in_use.saturating_add(need) <= limit {
         return Ok(());
     }
     Err(Error::usage(format!(
-        "--concurrency {concurrency}: the workers need about {} MiB of address space for \
-         their stacks ({} KiB each) and the OS allows {} MiB (ulimit -v), of which {} MiB are \
-         in use; lower --concurrency or raise the limit",
+        "--concurrency {concurrency}: the workers need about {} MiB of address space \
+         ({} KiB of stack and guard pages each, and {arenas} malloc arenas of 64 MiB) and the \
+         OS allows {} MiB (ulimit -v), of which {} MiB are in use; lower --concurrency or \
+         raise the limit",
         need.div_ceil(MIB),
-        WORKER_STACK / 1024,
+        (WORKER_STACK as u64 + WORKER_EXTRA) / 1024,
         limit / MIB,
         in_use.div_ceil(MIB)
     )))
@@ -41,18 +49,18 @@ pub fn spawn_error(id: usize, wanted: usize, e: &std::io::Error) -> Error {
     let threads_max = std::fs::read_to_string("/proc/sys/kernel/threads-max")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".into());
-    let text = |limit: Option<u64>, unit: u64| match limit {
-        Some(n) => (n / unit).to_string(),
+    let text = |limit: Option<u64>, unit: &str, per: u64| match limit {
+        Some(n) => format!("{}{unit}", n / per),
         None => "unlimited".into(),
     };
     Error::usage(format!(
         "--concurrency {wanted}: could not start worker thread {} ({e}); the OS allows \
          {} processes per user (ulimit -u), {threads_max} threads in all and \
-         {} MiB of address space (ulimit -v; each worker reserves a \
+         {} of address space (ulimit -v; each worker reserves a \
          {} KiB stack); lower --concurrency or raise the limit",
         id + 1,
-        text(soft_limit(libc::RLIMIT_NPROC), 1),
-        text(soft_limit(libc::RLIMIT_AS), MIB),
+        text(soft_limit(libc::RLIMIT_NPROC), "", 1),
+        text(soft_limit(libc::RLIMIT_AS), " MiB", MIB),
         WORKER_STACK / 1024
     ))
 }

@@ -29,6 +29,7 @@ use crate::report::progress::Progress;
 use crate::stats::Stats;
 use crate::threshold::live::{Abort, Watch};
 use gate::Gate;
+pub use limits::check_address_space;
 use limits::{spawn_error, WORKER_STACK};
 use slots::Slot;
 
@@ -120,7 +121,6 @@ pub fn run(
     board: Option<&Board>,
     report: impl FnOnce(RunResult) -> Result<i32>,
 ) -> Result<i32> {
-    limits::check_address_space(cfg.concurrency)?;
     let shared = Shared {
         cfg,
         gate: Gate::default(),
