@@ -46,11 +46,18 @@ pub fn main(mut args: pico_args::Arguments) -> Result<i32> {
         return Ok(exit::OK);
     }
     let a = parse(args)?;
+    if let Some(path) = &a.json {
+        crate::run::check_report_path(path, "--json")?;
+    }
+    if let Some(path) = &a.html {
+        crate::run::check_report_path(path, "--html")?;
+    }
     let inputs = a
         .files
         .iter()
         .map(|f| read(f))
         .collect::<Result<Vec<Input>>>()?;
+    refuse_repeats(&inputs)?;
     let mut doc = if inputs.len() == 1 {
         merge::check_one(&inputs[0]).map_err(Error::usage)?;
         inputs[0].doc.clone()
@@ -156,6 +163,20 @@ fn read(path: &str) -> Result<Input> {
         source: path.to_string(),
         doc,
     })
+}
+
+/// The same report twice would count each of its invocations twice.
+fn refuse_repeats(inputs: &[Input]) -> Result<()> {
+    for (i, a) in inputs.iter().enumerate() {
+        if let Some(b) = inputs[..i].iter().find(|b| b.doc == a.doc) {
+            return Err(Error::usage(format!(
+                "report: '{}' and '{}' hold the same report; merging it twice would count \
+                 every invocation twice",
+                b.source, a.source
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Merging works on any reports of one load, but a shard given twice or missing is most

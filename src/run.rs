@@ -239,7 +239,8 @@ fn write_reports(cfg: &RunConfig, result: &RunResult) -> Result<i32> {
 
 /// Fails before the start when a report file (`flag`: `--json`, `--html`, `--csv`) cannot be
 /// created, rather than after a long run whose report would then have nowhere to go.
-fn check_report_path(path: &Path, flag: &str) -> Result<()> {
+/// Refuses, before any work, a report path that cannot be written.
+pub fn check_report_path(path: &Path, flag: &str) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

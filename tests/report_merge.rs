@@ -46,6 +46,17 @@ fn reference(paths: &[String]) -> Histogram<u64> {
     all
 }
 
+/// A copy of a report as if its run had started 1 ms later: another run, alike in all else.
+fn alike(dir: &TempDir, path: &str) -> String {
+    let mut doc = read_json(path);
+    let start = humantime::parse_rfc3339_weak(doc["started_at"].as_str().unwrap()).unwrap();
+    let later = start + std::time::Duration::from_millis(1);
+    doc["started_at"] = json!(humantime::format_rfc3339_millis(later).to_string());
+    let copy = dir.file(&format!("alike-{}.json", std::process::id()));
+    std::fs::write(&copy, doc.to_string()).unwrap();
+    copy
+}
+
 fn merged(paths: &[String]) -> Value {
     let mut args = vec!["report", "-o", "json"];
     args.extend(paths.iter().map(String::as_str));
@@ -163,7 +174,7 @@ fn three_shards_split_the_budget_exactly_and_merge_to_the_sums() {
 }
 
 #[test]
-fn two_shards_merge_and_a_report_merged_with_itself_doubles() {
+fn two_shards_merge_and_two_alike_runs_double() {
     let server = TestServer::start();
     let dir = TempDir::new("merge2");
     let paths: Vec<String> = (0..2)
@@ -172,8 +183,16 @@ fn two_shards_merge_and_a_report_merged_with_itself_doubles() {
     let m = merged(&paths);
     assert_sums_and_percentiles(&paths, &m);
 
+    // The same file twice is refused: it would count every invocation twice.
+    let again = run(&["report", &paths[0], &paths[0]]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("hold the same report"), "{}", again.stderr);
+    assert!(again.stdout.is_empty());
+
+    // A second run exactly alike but for its start time merges to double counts and the
+    // same percentiles.
     let one = read_json(&paths[0]);
-    let twice = merged(&[paths[0].clone(), paths[0].clone()]);
+    let twice = merged(&[paths[0].clone(), alike(&dir, &paths[0])]);
     for key in ["started", "completed", "success", "bytes_received"] {
         assert_eq!(
             num(&twice["totals"], key),
@@ -272,11 +291,32 @@ fn mismatched_reports_are_refused() {
         out.stderr
     );
 
+    let mut far = read_json(&a);
+    far["started_at"] = json!("2030-01-01T00:00:00.000Z");
+    let far_path = dir.file("far.json");
+    std::fs::write(&far_path, far.to_string()).unwrap();
+    let out = run(&["report", &a, &far_path]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with(&format!("fnstress: {far_path}: started ")),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("within 24 h of each other"), "{}", out.stderr);
+
+    let out = run(&["report", &a, "--json", "/nonexistent-dir/x.json"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("fnstress: --json /nonexistent-dir/x.json: cannot write"),
+        "{}",
+        out.stderr
+    );
+
     let out = run(&["report", &dir.file("missing.json")]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("cannot read"), "{}", out.stderr);
     let page = dir.file("merged.html");
-    let out = run(&["report", &a, &a, "--html", &page, "-q"]);
+    let out = run(&["report", &a, &alike(&dir, &a), "--html", &page, "-q"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(

@@ -42,6 +42,9 @@ const SHOULD_MATCH: [(&str, &str); 3] = [
 /// Derived counts that stand beside one count per outcome kind in each operation.
 const DERIVED_COUNTS: [&str; 3] = ["started", "completed", "errors"];
 
+/// The longest time between the starts of reports that are merged, in seconds.
+const MAX_SPREAD_S: f64 = 24.0 * 3600.0;
+
 /// Merges reports into one; the error names the report and the setting at fault.
 pub fn merge(inputs: &[Input]) -> Result<Value, String> {
     let first = inputs.first().ok_or("no report to merge")?;
@@ -50,8 +53,23 @@ pub fn merge(inputs: &[Input]) -> Result<Value, String> {
         check(input, first)?;
         starts.push(start_of(input)?);
     }
-    warn_on_differences(inputs, &starts);
     let base = *starts.iter().min().expect("at least one report");
+    // The merged timeline has a row per second from the first start on; runs days apart are
+    // not one load, and would make that timeline millions of rows long.
+    if let Some((input, start)) = inputs
+        .iter()
+        .zip(&starts)
+        .find(|(_, s)| secs_between(base, **s) > MAX_SPREAD_S)
+    {
+        return Err(format!(
+            "{}: started {:.0} h after the earliest report; reports merged into one must start \
+             within {} h of each other",
+            input.source,
+            secs_between(base, *start) / 3600.0,
+            MAX_SPREAD_S / 3600.0
+        ));
+    }
+    warn_on_differences(inputs, &starts);
     let end = inputs
         .iter()
         .zip(&starts)
