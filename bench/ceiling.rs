@@ -48,7 +48,15 @@ fn parse_args() -> Result<Args, String> {
     if uri.scheme_str() != Some("http") || uri.host().is_none() {
         return Err(format!("URL {url:?}: accepted is plain http://HOST[:PORT]/PATH"));
     }
-    let port = uri.port_u16().unwrap_or(80);
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let port = match authority.rsplit_once(':').filter(|(_, p)| !p.ends_with(']')) {
+        None => 80,
+        Some((_, p)) => p
+            .parse()
+            .ok()
+            .filter(|p: &u16| *p > 0)
+            .ok_or_else(|| format!("URL {url:?}: port {p:?} is not 1 to 65535"))?,
+    };
     let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
     let addr = (host, port)
         .to_socket_addrs()
@@ -122,68 +130,121 @@ fn main() {
     );
 }
 
+/// Names a socket failure the way a user reads it.
+fn io_failure(addr: SocketAddr, what: &str, e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            format!("{addr}: no answer within {} s while {what}", STALL.as_secs())
+        }
+        _ => format!("{addr}: {what}: {e}"),
+    }
+}
+
 fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
-    let stream = TcpStream::connect_timeout(&addr, STALL).map_err(|e| format!("{addr}: {e}"))?;
+    let stream =
+        TcpStream::connect_timeout(&addr, STALL).map_err(|e| io_failure(addr, "connecting", &e))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     stream.set_read_timeout(Some(STALL)).map_err(|e| e.to_string())?;
     stream.set_write_timeout(Some(STALL)).map_err(|e| e.to_string())?;
     Ok(stream)
 }
 
-/// One write and reads until the answer's end; a keep-alive connection the server closed
-/// before answering is opened again and the request sent once more.
+/// One write and reads until the answer's end. A keep-alive connection the server closed or
+/// reset before answering is opened again and the request sent once more, and one whose
+/// answer said `Connection: close` is replaced before the next request.
 fn socket_loop(args: &Args, stop: &AtomicBool, hist: &mut Histogram<u64>) -> Result<(), String> {
     let target = args.uri.path_and_query().map_or("/", |p| p.as_str());
     let host = args.uri.authority().map_or("", |a| a.as_str());
     let request = format!(
         "GET {target} HTTP/1.1\r\nuser-agent: ceiling\r\naccept: */*\r\nhost: {host}\r\n\r\n"
     );
-    let mut stream = connect(args.addr)?;
+    let addr = args.addr;
+    let mut stream = Some(connect(addr)?);
     let mut buf = vec![0u8; 8192];
     while !stop.load(Ordering::Relaxed) {
         let sent = Instant::now();
-        let mut got = 0;
-        let mut fresh = false;
-        stream.write_all(request.as_bytes()).map_err(|e| format!("send: {e}"))?;
-        loop {
-            let n = stream.read(&mut buf[got..]).map_err(|e| format!("receive: {e}"))?;
-            if n == 0 && got == 0 && !fresh {
-                stream = connect(args.addr)?;
-                fresh = true;
-                stream.write_all(request.as_bytes()).map_err(|e| format!("send: {e}"))?;
-                continue;
-            }
-            if n == 0 {
-                return Err("the server closed the connection mid-answer".into());
-            }
-            got += n;
-            if let Some(end) = answer_end(&buf[..got]) {
-                if end != got {
-                    return Err("the server sent more than one answer".into());
+        let (got, close) = loop {
+            let (conn, fresh) = match stream.take() {
+                Some(s) => (s, false),
+                None => (connect(addr)?, true),
+            };
+            match exchange(&conn, request.as_bytes(), &mut buf) {
+                Ok(answer) => {
+                    stream = Some(conn);
+                    break answer;
                 }
-                break;
+                // Nothing came back on a reused connection: the server had closed it.
+                Err((0, e)) if !fresh && closed(&e) => continue,
+                Err((_, e)) => return Err(io_failure(addr, "waiting for the answer", &e)),
             }
-            if got == buf.len() {
-                return Err("an answer larger than 8 KiB".into());
-            }
+        };
+        let status = buf[..got].get(9..12).and_then(|s| std::str::from_utf8(s).ok());
+        let status = status.unwrap_or("?");
+        if !status.starts_with('2') {
+            return Err(format!("{addr}: the target answered {status}; a 2xx URL is needed"));
+        }
+        if close {
+            stream = None;
         }
         hist.record(sent.elapsed().as_micros() as u64).unwrap();
     }
     Ok(())
 }
 
-/// Where a complete answer with a Content-Length body ends, once it is all in `buf`.
-fn answer_end(buf: &[u8]) -> Option<usize> {
+fn closed(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe
+    )
+}
+
+/// Sends one request and reads its whole answer into `buf`: the answer's length and whether
+/// it asked to close the connection, or the bytes read before a failure and the failure.
+fn exchange(
+    mut conn: &TcpStream,
+    request: &[u8],
+    buf: &mut [u8],
+) -> Result<(usize, bool), (usize, std::io::Error)> {
+    use std::io::{Error, ErrorKind};
+    conn.write_all(request).map_err(|e| (0, e))?;
+    let mut got = 0;
+    loop {
+        let n = conn.read(&mut buf[got..]).map_err(|e| (got, e))?;
+        if n == 0 {
+            return Err((got, Error::new(ErrorKind::UnexpectedEof, "closed by the server")));
+        }
+        got += n;
+        if let Some((end, close)) = answer_end(&buf[..got]) {
+            if end != got {
+                return Err((got, Error::other("more than one answer arrived")));
+            }
+            return Ok((got, close));
+        }
+        if got == buf.len() {
+            return Err((got, Error::other("an answer larger than 8 KiB")));
+        }
+    }
+}
+
+/// Where a complete answer with a Content-Length body ends, once it is all in `buf`, and
+/// whether it says `Connection: close`.
+fn answer_end(buf: &[u8]) -> Option<(usize, bool)> {
     let head = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     let text = std::str::from_utf8(&buf[..head]).ok()?;
-    let length = text
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
-        })
-        .unwrap_or(0usize);
-    (buf.len() >= head + length).then_some(head + length)
+    let mut length = 0usize;
+    let mut close = false;
+    for line in text.lines() {
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        if k.eq_ignore_ascii_case("content-length") {
+            length = v.trim().parse().ok()?;
+        } else if k.eq_ignore_ascii_case("connection") {
+            close = v.trim().eq_ignore_ascii_case("close");
+        }
+    }
+    (buf.len() >= head + length).then_some((head + length, close))
 }
 
 #[derive(Debug)]
@@ -218,7 +279,21 @@ fn ureq_loop(args: &Args, stop: &AtomicBool, hist: &mut Histogram<u64>) -> Resul
     while !stop.load(Ordering::Relaxed) {
         let request = http::Request::get(args.uri.clone()).body(()).unwrap();
         let sent = Instant::now();
-        let mut response = agent.run(request).map_err(|e| e.to_string())?;
+        let mut response = agent.run(request).map_err(|e| match e {
+            ureq::Error::Timeout(_) => format!(
+                "{}: no answer within {} s",
+                args.addr,
+                STALL.as_secs()
+            ),
+            e => format!("{}: {e}", args.addr),
+        })?;
+        if !response.status().is_success() {
+            return Err(format!(
+                "{}: the target answered {}; a 2xx URL is needed",
+                args.addr,
+                response.status().as_u16()
+            ));
+        }
         let mut body = response.body_mut().as_reader();
         while body.read(&mut buf).map_err(|e| e.to_string())? > 0 {}
         hist.record(sent.elapsed().as_micros() as u64).unwrap();

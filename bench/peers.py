@@ -3,9 +3,10 @@
 Two more rows measure the ceilings of fnstress's design (bench/ceiling.rs): a bare blocking
 socket loop per thread ("socket-loop") and the same loop through ureq ("ureq-loop").
 
-Tools alternate within each concurrency so drift hits all of them alike. For each run it
-records invocations per second, CPU seconds per 10,000 (user + system, from the kernel) and
-peak RSS, prints a table with fnstress's ratios to each peer and writes bench/RESULTS.md.
+Within each concurrency the tools run one after another, the order rotated per level, so
+drift does not always hit the same tool. For each run it records invocations per second, CPU
+seconds per 10,000 (user + system, from the kernel) and peak RSS, prints a table with
+fnstress's ratios to each peer and writes bench/RESULTS.md.
 """
 
 import json
@@ -13,12 +14,23 @@ import re
 import shutil
 import sys
 import time
+from pathlib import Path
 from datetime import date
 
-from common import FNSTRESS, ROOT, Nginx, machine, measure
+from common import FNSTRESS, ROOT, Nginx, machine
+from common import measure as measure_any
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 LEVELS = [1, 64, 1000]
+
+
+def measure(argv):
+    """Runs one tool to its end; a failing tool stops the benchmark with its last line."""
+    m = measure_any(argv)
+    if m.code != 0:
+        tail = (m.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"bench: {Path(argv[0]).name} exited {m.code}: {tail}")
+    return m
 
 
 def fnstress(url, c):
@@ -81,13 +93,10 @@ def main() -> None:
             k = LEVELS.index(c) % len(order)
             for name in order[k:] + order[:k]:
                 m, rps, p50 = TOOLS[name](nginx.url, c)
-                if m.code != 0:
-                    tail = (m.stderr.strip().splitlines() or ["no output"])[-1]
-                    raise SystemExit(f"bench: {name} at c={c} exited {m.code}: {tail}")
                 total = rps * SECONDS
                 cpu = m.cpu_s / total * 10_000 if total else float("nan")
                 rows.append((c, name, rps, cpu, m.peak_rss_mib, p50))
-                print(f"c={c:<5} {name:<9} {rps:>10.0f}/s  cpu {cpu:6.3f} s/10k  "
+                print(f"c={c:<5} {name:<11} {rps:>10.0f}/s  cpu {cpu:6.3f} s/10k  "
                       f"rss {m.peak_rss_mib:7.1f} MiB  p50 {p50:.3f} ms", flush=True)
                 time.sleep(1)
     write(rows)
