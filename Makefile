@@ -49,8 +49,12 @@ stress: release
 	  $(BIN) serve --listen $$host:$$port & started=$$!; \
 	  for _ in $$(seq 50); do (exec 3<>/dev/tcp/$$host/$$port) 2>/dev/null && break; sleep 0.1; done; \
 	fi; \
-	trap '[ -z "$$started" ] || kill -TERM $$started 2>/dev/null || true' EXIT; \
-	$(BIN) run --gateway '$(GATEWAY)' -t '$(TARGET)' -c '$(CONCURRENCY)' -z '$(DURATION)'
+	stop() { [ -z "$$started" ] || { kill -TERM $$started 2>/dev/null; wait $$started; }; \
+	  started=; }; \
+	trap stop EXIT; \
+	rc=0; $(BIN) run --gateway '$(GATEWAY)' -t '$(TARGET)' -c '$(CONCURRENCY)' \
+	  -z '$(DURATION)' || rc=$$?; \
+	stop; exit $$rc
 
 ## Benchmarks that print figures: peers side by side (writes bench/RESULTS.md), the gateway's
 ## throughput, open-model accuracy, and the collector's intake (criterion).
