@@ -124,9 +124,10 @@ def write(rows) -> None:
             p = next(r for r in rows if r[0] == c and r[1] == peer)
             cells = " | ".join(ratio(mine[i], p[i]) for i in (2, 3, 4, 5))
             lines.append(f"| {c} | {peer} | {cells} |")
-    lines += ["", "The design's ceilings relative to the async peers (rate ratio): what one blocking "
-              "thread per connection reaches with no HTTP library (socket-loop) and through ureq "
-              "(ureq-loop).", "", "| c | ceiling | × oha | × wrk |", "|---:|---|---:|---:|"]
+    lines += ["", "The design's ceilings relative to the async peers (rate ratio): what one "
+              "blocking thread per connection reaches with no HTTP library (socket-loop) and "
+              "through ureq (ureq-loop).", "", "| c | ceiling | × oha | × wrk |",
+              "|---:|---|---:|---:|"]
     for c in LEVELS:
         rate = {r[1]: r[2] for r in rows if r[0] == c}
         for loop in ("socket-loop", "ureq-loop"):
