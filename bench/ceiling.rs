@@ -46,10 +46,15 @@ fn parse_args() -> Result<Args, String> {
         .parse()
         .map_err(|e| format!("URL {url:?}: {e}; accepted is http://HOST[:PORT]/PATH"))?;
     if uri.scheme_str() != Some("http") || uri.host().is_none() {
-        return Err(format!("URL {url:?}: accepted is plain http://HOST[:PORT]/PATH"));
+        return Err(format!(
+            "URL {url:?}: accepted is plain http://HOST[:PORT]/PATH"
+        ));
     }
     let authority = uri.authority().map_or("", |a| a.as_str());
-    let port = match authority.rsplit_once(':').filter(|(_, p)| !p.ends_with(']')) {
+    let port = match authority
+        .rsplit_once(':')
+        .filter(|(_, p)| !p.ends_with(']'))
+    {
         None => 80,
         Some((_, p)) => p
             .parse()
@@ -134,7 +139,10 @@ fn main() {
 fn io_failure(addr: SocketAddr, what: &str, e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-            format!("{addr}: no answer within {} s while {what}", STALL.as_secs())
+            format!(
+                "{addr}: no answer within {} s while {what}",
+                STALL.as_secs()
+            )
         }
         _ => format!("{addr}: {what}: {e}"),
     }
@@ -144,8 +152,12 @@ fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
     let stream =
         TcpStream::connect_timeout(&addr, STALL).map_err(|e| io_failure(addr, "connecting", &e))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(STALL)).map_err(|e| e.to_string())?;
-    stream.set_write_timeout(Some(STALL)).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(STALL))
+        .map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(STALL))
+        .map_err(|e| e.to_string())?;
     Ok(stream)
 }
 
@@ -178,10 +190,14 @@ fn socket_loop(args: &Args, stop: &AtomicBool, hist: &mut Histogram<u64>) -> Res
                 Err((_, e)) => return Err(io_failure(addr, "waiting for the answer", &e)),
             }
         };
-        let status = buf[..got].get(9..12).and_then(|s| std::str::from_utf8(s).ok());
+        let status = buf[..got]
+            .get(9..12)
+            .and_then(|s| std::str::from_utf8(s).ok());
         let status = status.unwrap_or("?");
         if !status.starts_with('2') {
-            return Err(format!("{addr}: the target answered {status}; a 2xx URL is needed"));
+            return Err(format!(
+                "{addr}: the target answered {status}; a 2xx URL is needed"
+            ));
         }
         if close {
             stream = None;
@@ -212,7 +228,10 @@ fn exchange(
     loop {
         let n = conn.read(&mut buf[got..]).map_err(|e| (got, e))?;
         if n == 0 {
-            return Err((got, Error::new(ErrorKind::UnexpectedEof, "closed by the server")));
+            return Err((
+                got,
+                Error::new(ErrorKind::UnexpectedEof, "closed by the server"),
+            ));
         }
         got += n;
         if let Some((end, close)) = answer_end(&buf[..got]) {
@@ -280,11 +299,9 @@ fn ureq_loop(args: &Args, stop: &AtomicBool, hist: &mut Histogram<u64>) -> Resul
         let request = http::Request::get(args.uri.clone()).body(()).unwrap();
         let sent = Instant::now();
         let mut response = agent.run(request).map_err(|e| match e {
-            ureq::Error::Timeout(_) => format!(
-                "{}: no answer within {} s",
-                args.addr,
-                STALL.as_secs()
-            ),
+            ureq::Error::Timeout(_) => {
+                format!("{}: no answer within {} s", args.addr, STALL.as_secs())
+            }
             e => format!("{}: {e}", args.addr),
         })?;
         if !response.status().is_success() {

@@ -102,7 +102,8 @@ pub struct Second {
 /// stays small. The second's own percentiles are read from the full histogram first.
 fn per_second_copy(h: &Histogram<u64>) -> Histogram<u64> {
     let mut copy = Histogram::new(2).expect("2 significant digits is a valid precision");
-    copy.add(h).expect("an auto-resizing histogram takes any value");
+    copy.add(h)
+        .expect("an auto-resizing histogram takes any value");
     copy
 }
 

@@ -186,7 +186,11 @@ fn two_shards_merge_and_two_alike_runs_double() {
     // The same file twice is refused: it would count every invocation twice.
     let again = run(&["report", &paths[0], &paths[0]]);
     assert_eq!(again.code, 2, "{}", again.stderr);
-    assert!(again.stderr.contains("hold the same report"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("hold the same report"),
+        "{}",
+        again.stderr
+    );
     assert!(again.stdout.is_empty());
 
     // A second run exactly alike but for its start time merges to double counts and the
@@ -298,16 +302,22 @@ fn mismatched_reports_are_refused() {
     let out = run(&["report", &a, &far_path]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
-        out.stderr.starts_with(&format!("fnstress: {far_path}: started ")),
+        out.stderr
+            .starts_with(&format!("fnstress: {far_path}: started ")),
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("within 24 h of each other"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("within 24 h of each other"),
+        "{}",
+        out.stderr
+    );
 
     let out = run(&["report", &a, "--json", "/nonexistent-dir/x.json"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
-        out.stderr.starts_with("fnstress: --json /nonexistent-dir/x.json: cannot write"),
+        out.stderr
+            .starts_with("fnstress: --json /nonexistent-dir/x.json: cannot write"),
         "{}",
         out.stderr
     );

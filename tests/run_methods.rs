@@ -10,7 +10,9 @@ use support::{num, run_ok, TestServer};
 fn wire(method: &str, extra: &[&str]) -> (u64, Option<String>, Option<String>) {
     let server = TestServer::start();
     let url = server.url("/run/echo");
-    let mut args = vec!["run", "--url", &url, "-m", method, "-n", "3", "-c", "1", "-q"];
+    let mut args = vec![
+        "run", "--url", &url, "-m", method, "-n", "3", "-c", "1", "-q",
+    ];
     args.extend_from_slice(&["-o", "json"]);
     args.extend_from_slice(extra);
     let out = run_ok(&args);

@@ -73,7 +73,10 @@ fn a_thread_the_os_refuses_is_a_usage_error_and_nothing_is_sent() {
         "{stderr}"
     );
     assert!(stderr.contains("(ulimit -u)"), "{stderr}");
-    assert!(stderr.contains(&format!("the OS allows {limit} processes")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the OS allows {limit} processes")),
+        "{stderr}"
+    );
     assert_eq!(server.count(), 0, "an invocation was sent");
 }
 
@@ -124,11 +127,12 @@ fn tool(name: &str) -> Option<String> {
         .args(["-c", &format!("command -v {name}")])
         .output();
     match out {
-        Ok(o) if o.status.success() => {
-            Some(String::from_utf8_lossy(&o.stdout).trim().to_string())
-        }
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).trim().to_string()),
         _ => {
-            assert!(std::env::var_os("CI").is_none(), "{name} (util-linux) is needed in CI");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{name} (util-linux) is needed in CI"
+            );
             eprintln!("notice: {name} is missing; skipping a thread-limit test");
             None
         }

@@ -72,8 +72,7 @@ fn soft_limit(resource: libc::__rlimit_resource_t) -> Option<u64> {
         rlim_max: 0,
     };
     // SAFETY: getrlimit only writes into the struct it is given.
-    if unsafe { libc::getrlimit(resource, &mut lim) } != 0 || lim.rlim_cur == libc::RLIM_INFINITY
-    {
+    if unsafe { libc::getrlimit(resource, &mut lim) } != 0 || lim.rlim_cur == libc::RLIM_INFINITY {
         return None;
     }
     Some(lim.rlim_cur)

@@ -33,7 +33,6 @@ pub use limits::check_address_space;
 use limits::{spawn_error, WORKER_STACK};
 use slots::Slot;
 
-
 /// Why the run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StopReason {

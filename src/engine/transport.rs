@@ -172,7 +172,8 @@ impl Transport for TcpTransport {
         if timeout.after.is_zero() {
             return Err(Error::Timeout(timeout.reason));
         }
-        self.held.extend_from_slice(&self.buffers.output()[..amount]);
+        self.held
+            .extend_from_slice(&self.buffers.output()[..amount]);
         self.held_timeout = Some((timeout.not_zero().map(|d| *d), timeout.reason));
         if self.held.len() >= HOLD_AT_MOST {
             self.send_held()?;
@@ -231,8 +232,12 @@ impl TcpTransport {
             return Ok(());
         };
         let mut stream = &*self.stream;
-        rearm(&mut self.write_timeout, budget, |t| stream.set_write_timeout(t))?;
-        let sent = stream.write_all(&self.held).map_err(|e| io_error(e, reason));
+        rearm(&mut self.write_timeout, budget, |t| {
+            stream.set_write_timeout(t)
+        })?;
+        let sent = stream
+            .write_all(&self.held)
+            .map_err(|e| io_error(e, reason));
         self.held.clear();
         sent
     }
@@ -315,7 +320,8 @@ mod tests {
 
     fn hand_over(t: &mut TcpTransport, bytes: &[u8]) {
         t.buffers.output()[..bytes.len()].copy_from_slice(bytes);
-        t.transmit_output(bytes.len(), NextTimeout::default()).unwrap();
+        t.transmit_output(bytes.len(), NextTimeout::default())
+            .unwrap();
     }
 
     #[test]
@@ -328,7 +334,11 @@ mod tests {
         peer.set_nonblocking(true).unwrap();
         let mut got = [0u8; 256];
         let early = peer.read(&mut got).map_err(|e| e.kind());
-        assert_eq!(early, Err(io::ErrorKind::WouldBlock), "sent before the read");
+        assert_eq!(
+            early,
+            Err(io::ErrorKind::WouldBlock),
+            "sent before the read"
+        );
         peer.set_nonblocking(false).unwrap();
         let answer = std::thread::spawn(move || {
             let n = peer.read(&mut got).unwrap();
