@@ -16,10 +16,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use fnstress::engine::resolve::PinnedResolver;
 use fnstress::engine::transport::TcpConnector;
+use fnstress::target::{Route, Target};
 use hdrhistogram::Histogram;
-use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{Connector, NextTimeout};
+use ureq::unversioned::transport::Connector;
 
 /// Socket timeouts: a target that stops answering ends the measurement with an error.
 const STALL: Duration = Duration::from_secs(10);
@@ -28,6 +29,7 @@ struct Args {
     ureq: bool,
     uri: http::Uri,
     addr: SocketAddr,
+    resolver: PinnedResolver,
     concurrency: usize,
     seconds: u64,
 }
@@ -42,32 +44,20 @@ fn parse_args() -> Result<Args, String> {
         "ureq" => true,
         _ => return Err(format!("mode {mode:?}: accepted are socket and ureq")),
     };
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|e| format!("URL {url:?}: {e}; accepted is http://HOST[:PORT]/PATH"))?;
-    if uri.scheme_str() != Some("http") || uri.host().is_none() {
+    // The URL is read as `fnstress run --url` reads it, port checks included.
+    let target = Target::new("ceiling", url, Route::Url, http::Method::GET, "URL")
+        .map_err(|e| e.to_string())?;
+    if target.uri.scheme_str() != Some("http") {
         return Err(format!(
             "URL {url:?}: accepted is plain http://HOST[:PORT]/PATH"
         ));
     }
-    let authority = uri.authority().map_or("", |a| a.as_str());
-    let port = match authority
-        .rsplit_once(':')
-        .filter(|(_, p)| !p.ends_with(']'))
-    {
-        None => 80,
-        Some((_, p)) => p
-            .parse()
-            .ok()
-            .filter(|p: &u16| *p > 0)
-            .ok_or_else(|| format!("URL {url:?}: port {p:?} is not 1 to 65535"))?,
-    };
-    let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
-    let addr = (host, port)
+    let resolver = PinnedResolver::new(&target);
+    let addr = (target.host.as_str(), target.port)
         .to_socket_addrs()
         .ok()
         .and_then(|mut a| a.next())
-        .ok_or_else(|| format!("URL {url:?}: cannot resolve {host}"))?;
+        .ok_or_else(|| format!("URL {url:?}: cannot resolve {}", target.host))?;
     let concurrency = c
         .parse()
         .ok()
@@ -80,8 +70,9 @@ fn parse_args() -> Result<Args, String> {
         .ok_or_else(|| format!("SECONDS {secs:?}: accepted is a whole number 1 to 3600"))?;
     Ok(Args {
         ureq,
-        uri,
+        uri: target.uri,
         addr,
+        resolver,
         concurrency,
         seconds,
     })
@@ -266,22 +257,6 @@ fn answer_end(buf: &[u8]) -> Option<(usize, bool)> {
     (buf.len() >= head + length).then_some((head + length, close))
 }
 
-#[derive(Debug)]
-struct Pinned(SocketAddr);
-
-impl Resolver for Pinned {
-    fn resolve(
-        &self,
-        _: &http::Uri,
-        _: &ureq::config::Config,
-        _: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let mut out = self.empty();
-        out.push(self.0);
-        Ok(out)
-    }
-}
-
 fn ureq_loop(args: &Args, stop: &AtomicBool, hist: &mut Histogram<u64>) -> Result<(), String> {
     // The same client settings as a worker's: see engine/invoke.rs.
     let config = ureq::Agent::config_builder()
@@ -293,7 +268,7 @@ fn ureq_loop(args: &Args, stop: &AtomicBool, hist: &mut Histogram<u64>) -> Resul
         .input_buffer_size(8 * 1024)
         .output_buffer_size(4 * 1024)
         .build();
-    let agent = ureq::Agent::with_parts(config, ().chain(TcpConnector), Pinned(args.addr));
+    let agent = ureq::Agent::with_parts(config, ().chain(TcpConnector), args.resolver.clone());
     let mut buf = vec![0u8; 4096];
     while !stop.load(Ordering::Relaxed) {
         let request = http::Request::get(args.uri.clone()).body(()).unwrap();

@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 use support::{num, read_json, run, run_env, run_ok, sum, TempDir, TestServer};
@@ -46,15 +48,19 @@ fn reference(paths: &[String]) -> Histogram<u64> {
     all
 }
 
-/// A copy of a report as if its run had started 1 ms later: another run, alike in all else.
-fn alike(dir: &TempDir, path: &str) -> String {
+/// A copy of a report as if its run had started `by` later: another run, alike in all else.
+fn shifted(dir: &TempDir, path: &str, by: Duration) -> String {
     let mut doc = read_json(path);
     let start = humantime::parse_rfc3339_weak(doc["started_at"].as_str().unwrap()).unwrap();
-    let later = start + std::time::Duration::from_millis(1);
-    doc["started_at"] = json!(humantime::format_rfc3339_millis(later).to_string());
-    let copy = dir.file(&format!("alike-{}.json", std::process::id()));
+    doc["started_at"] = json!(humantime::format_rfc3339_millis(start + by).to_string());
+    let copy = dir.file(&format!("shifted-{}ms.json", by.as_millis()));
     std::fs::write(&copy, doc.to_string()).unwrap();
     copy
+}
+
+/// Another run alike in all but its start, 1 ms later.
+fn alike(dir: &TempDir, path: &str) -> String {
+    shifted(dir, path, Duration::from_millis(1))
 }
 
 fn merged(paths: &[String]) -> Value {
@@ -229,12 +235,7 @@ fn timelines_align_on_wall_clock_seconds() {
     let dir = TempDir::new("align");
     let a = shard(&server, &dir, 0, 1, &["-n", "20", "-c", "1"]);
     // The same report, as if it had started 3 s later.
-    let mut later = read_json(&a);
-    let start = humantime::parse_rfc3339_weak(later["started_at"].as_str().unwrap()).unwrap();
-    let shifted = start + std::time::Duration::from_secs(3);
-    later["started_at"] = json!(humantime::format_rfc3339_millis(shifted).to_string());
-    let b = dir.file("later.json");
-    std::fs::write(&b, later.to_string()).unwrap();
+    let b = shifted(&dir, &a, Duration::from_secs(3));
 
     let m = merged(&[a.clone(), b]);
     let first = read_json(&a);
@@ -295,10 +296,7 @@ fn mismatched_reports_are_refused() {
         out.stderr
     );
 
-    let mut far = read_json(&a);
-    far["started_at"] = json!("2030-01-01T00:00:00.000Z");
-    let far_path = dir.file("far.json");
-    std::fs::write(&far_path, far.to_string()).unwrap();
+    let far_path = shifted(&dir, &a, Duration::from_secs(48 * 3600));
     let out = run(&["report", &a, &far_path]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(

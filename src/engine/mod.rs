@@ -9,7 +9,7 @@ mod gate;
 mod invoke;
 mod limits;
 pub mod pacer;
-mod resolve;
+pub mod resolve;
 mod rotation;
 pub mod signals;
 mod slots;
