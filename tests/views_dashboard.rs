@@ -45,9 +45,9 @@ fn tools_present() -> bool {
     false
 }
 
-fn promtool_check(text: &str) {
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
+/// Runs `command` with `input` on stdin and collects what it printed.
+fn pipe(command: &mut Command, input: &str) -> std::process::Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -57,9 +57,13 @@ fn promtool_check(text: &str) {
         .stdin
         .take()
         .unwrap()
-        .write_all(text.as_bytes())
+        .write_all(input.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn promtool_check(text: &str) {
+    let out = pipe(Command::new("promtool").args(["check", "metrics"]), text);
     assert!(out.status.success(), "promtool: {out:?}\n{text}");
 }
 
@@ -73,19 +77,7 @@ fn parse_samples(text: &str) -> Value {
         \x20       labels = ','.join(f'{k}={v}' for k, v in sorted(s.labels.items()))\n\
         \x20       out[f'{s.name}{{{labels}}}'] = s.value\n\
         print(json.dumps(out))\n";
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = pipe(Command::new("python3").args(["-c", script]), text);
     assert!(out.status.success(), "prometheus_client failed on:\n{text}");
     serde_json::from_slice(&out.stdout).unwrap()
 }
