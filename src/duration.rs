@@ -16,8 +16,20 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     if t.starts_with('-') {
         return Err("a duration cannot be negative".into());
     }
-    humantime::parse_duration(t)
-        .map_err(|_| "not a duration; use e.g. 90, 90s, 250ms, 2m or 1h30m".to_string())
+    let d = humantime::parse_duration(t)
+        .map_err(|_| "not a duration; use e.g. 90, 90s, 250ms, 2m or 1h30m".to_string())?;
+    within_limit(d.as_secs_f64())?;
+    Ok(d)
+}
+
+/// Durations are added to clock readings; past this they could overflow them.
+const MAX_SECS: f64 = 1.0e9;
+
+fn within_limit(secs: f64) -> Result<(), String> {
+    if secs > MAX_SECS {
+        return Err("a duration must be below 1e9 seconds (about 31 years)".into());
+    }
+    Ok(())
 }
 
 /// Converts a number of seconds (as found in JSON events) into a duration.
@@ -25,9 +37,7 @@ pub fn from_secs(secs: f64) -> Result<Duration, String> {
     if !secs.is_finite() || secs < 0.0 {
         return Err("a duration must be a finite, non-negative number of seconds".into());
     }
-    if secs > 1.0e9 {
-        return Err("a duration must be below 1e9 seconds".into());
-    }
+    within_limit(secs)?;
     Ok(Duration::from_secs_f64(secs))
 }
 

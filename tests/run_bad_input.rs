@@ -27,6 +27,14 @@ const ROWS: &[Row] = &[
     // Durations and budgets.
     row(&["-z", "0"], &["--duration", "more than 0"]),
     row(&["-z", "5x"], &["--duration", "'5x'"]),
+    row(
+        &["-z", "18446744073709551615s"],
+        &["--duration", "below 1e9 seconds"],
+    ),
+    row(
+        &["--warmup", "99999999999h"],
+        &["--warmup", "below 1e9 seconds"],
+    ),
     row(&["-n", "0"], &["--requests", "'0'"]),
     row(&["--timeout", "0"], &["--timeout", "more than 0"]),
     row(&["--connect-timeout", "0"], &["--connect-timeout"]),

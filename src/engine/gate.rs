@@ -46,8 +46,13 @@ impl Gate {
         self.set(State::Aborted);
     }
 
+    /// The first call decides; later ones change nothing, so an abort after the opening
+    /// cannot call back workers already running.
     fn set(&self, state: State) {
-        *self.state.lock().expect("gate lock") = state;
+        let mut s = self.state.lock().expect("gate lock");
+        if *s == State::Closed {
+            *s = state;
+        }
         self.changed.notify_all();
     }
 }

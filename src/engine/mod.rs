@@ -58,6 +58,24 @@ impl StopReason {
     }
 }
 
+/// Dropped during an unwind, it aborts the gate (a no-op once it opened), stops the workers
+/// and ends the collector.
+struct ReleaseOnUnwind<'a> {
+    gate: &'a Gate,
+    stop: &'a AtomicBool,
+    tx: &'a crossbeam_channel::Sender<Event>,
+}
+
+impl Drop for ReleaseOnUnwind<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.gate.abort();
+            self.stop.store(true, Ordering::SeqCst);
+            let _ = self.tx.send(Event::Finish);
+        }
+    }
+}
+
 /// What a finished run hands to the report.
 pub struct RunResult {
     /// All tallies.
@@ -154,6 +172,13 @@ pub fn run(
     let warmup = cfg.warmup.unwrap_or_default();
 
     thread::scope(|scope| {
+        // Should this thread unwind before the gate opens, the workers waiting at it and the
+        // collector waiting for `Finish` are let go, or the scope would never end.
+        let _release = ReleaseOnUnwind {
+            gate: &shared.gate,
+            stop: &shared.stop,
+            tx: &tx,
+        };
         let collector = thread::Builder::new()
             .name("collector".into())
             .spawn_scoped(scope, move || collector::collect(rx, stats, watchers))
